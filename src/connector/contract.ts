@@ -1,0 +1,138 @@
+/**
+ * The connector contract. A connector is a value made by `defineConnector`,
+ * one folder under connectors/, listed in the registry. It talks to its CRM and
+ * maps shapes; the sync engine owns transactions, quarantine and checkpoints,
+ * the push engine owns the diff and the outbox.
+ */
+import type { z } from 'zod';
+import type { Logger } from '../core/logger.js';
+import type { Contact, ParseResult, Transaction } from '../core/records.js';
+import type { RetryPolicy } from './retry.js';
+
+/** A flat, JSON-serialisable resume point, saved with every page. */
+export type Checkpoint = Record<string, string | number | boolean | null>;
+
+export interface ConnectorContext<C> {
+  /** The connector's own name in the config (e.g. "files", "hubspot-eu"). */
+  name: string;
+  config: C;
+  logger: Logger;
+  signal: AbortSignal;
+  retry: RetryPolicy;
+  /** Directory the config file lives in; relative paths resolve against it. */
+  baseDir: string;
+  /** Reports progress of a long read: done and total in the stream's own unit. */
+  progress?: (done: number, total?: number) => void;
+}
+
+export interface Page {
+  /** Raw records as the CRM sent them; parsed by the stream's `parse`. */
+  records: unknown[];
+  /** Where the next read resumes when this page is committed. */
+  checkpoint: Checkpoint;
+  /** Ids (external) the CRM says were deleted since the last checkpoint. */
+  deleted?: string[];
+}
+
+export interface ReadOptions {
+  full: boolean;
+}
+
+export interface Stream<C, T> {
+  /** zod schema of the checkpoint, used when it is read back from the store. */
+  checkpointSchema: z.ZodType<Checkpoint>;
+  read(ctx: ConnectorContext<C>, from: Checkpoint | undefined, opts: ReadOptions): AsyncIterable<Page>;
+  /** zod on the CRM's shape, then a pure map to the canonical record. */
+  parse(raw: unknown, ctx: { connector: string; config: C }): ParseResult<T>;
+}
+
+export interface SegmentRef {
+  /** stable segment id */
+  id: string;
+  name: string;
+  description: string;
+  /** set when the segment no longer exists in the active model */
+  retired: boolean;
+  /** the name it had when last pushed, when it was renamed since */
+  previousName?: string;
+}
+
+/** Per-target remote handles (list id, campaign id...) keyed by segment id. */
+export type ListIds = Record<string, string>;
+
+export interface MembershipOp {
+  /** idempotency key within the outbox */
+  key: string;
+  op: 'add' | 'remove';
+  externalId: string;
+  customerId: string;
+  segmentId: string;
+  segmentName: string;
+  email?: string;
+  /** The remote list for this segment, from prepare() */
+  listId: string | undefined;
+}
+
+export interface OpResult {
+  key: string;
+  ok: boolean;
+  error?: string;
+  /** When the remote asks us to wait before retrying this record. */
+  retryAfterMs?: number;
+}
+
+export interface WriterContext<C> extends ConnectorContext<C> {
+  /** The push target's own options (lists prefix, property name, output file...). */
+  target: Record<string, unknown>;
+}
+
+export interface SegmentWriter<C> {
+  /** Most ops one apply() call may take. */
+  maxBatch: number;
+  /** Ensure lists/campaigns and the property/field exist; returns remote ids by segment id. */
+  prepare(ctx: WriterContext<C>, segments: SegmentRef[], known: ListIds): Promise<ListIds>;
+  /** Apply one batch; one result per op, in any order, keyed by op.key. */
+  apply(ctx: WriterContext<C>, ops: MembershipOp[]): Promise<OpResult[]>;
+  /** Called once after the last batch of a push (e.g. to publish a file atomically). */
+  finish?(ctx: WriterContext<C>, state: { snapshot: MembershipSnapshotRow[] }): Promise<void>;
+}
+
+/** The full desired state for the target, for writers that write a snapshot (files). */
+export interface MembershipSnapshotRow {
+  customerId: string;
+  externalId: string;
+  email: string | undefined;
+  segmentId: string;
+  segmentName: string;
+}
+
+export interface CheckLine {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+export interface CheckReport {
+  lines: CheckLine[];
+}
+
+export interface Connector<C> {
+  type: string;
+  /** zod schema for this connector's entry in the config's `connectors` list. */
+  configSchema: z.ZodType<C>;
+  /** Keys of the config that are secrets, redacted from logs and run records. */
+  secretKeys?: readonly string[];
+  check(ctx: ConnectorContext<C>): Promise<CheckReport>;
+  streams: {
+    contacts: Stream<C, Contact>;
+    transactions: Stream<C, Transaction>;
+  };
+  writer?: SegmentWriter<C>;
+}
+
+export function defineConnector<C>(c: Connector<C>): Connector<C> {
+  return c;
+}
+
+/** Erased form, as held by the registry. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the registry holds connectors of any config type; each is re-typed by its own schema
+export type AnyConnector = Connector<any>;
