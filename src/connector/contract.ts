@@ -36,6 +36,8 @@ export interface Page {
 
 export interface ReadOptions {
   full: boolean;
+  /** Records per page the engine would like (a CRM may cap it lower). */
+  pageSize: number;
 }
 
 export interface Stream<C, T> {
@@ -81,20 +83,24 @@ export interface OpResult {
   retryAfterMs?: number;
 }
 
-export interface WriterContext<C> extends ConnectorContext<C> {
-  /** The push target's own options (lists prefix, property name, output file...). */
-  target: Record<string, unknown>;
+export interface WriterContext<C, T = unknown> extends ConnectorContext<C> {
+  /** The push target's own options (lists prefix, property name, output file...), parsed by targetSchema. */
+  target: T;
 }
 
-export interface SegmentWriter<C> {
+export interface SegmentWriter<C, T = unknown> {
+  /** zod schema of a `push.targets` entry naming this connector (the `connector` key included). */
+  targetSchema: z.ZodType<T>;
   /** Most ops one apply() call may take. */
   maxBatch: number;
   /** Ensure lists/campaigns and the property/field exist; returns remote ids by segment id. */
-  prepare(ctx: WriterContext<C>, segments: SegmentRef[], known: ListIds): Promise<ListIds>;
+  prepare(ctx: WriterContext<C, T>, segments: SegmentRef[], known: ListIds): Promise<ListIds>;
   /** Apply one batch; one result per op, in any order, keyed by op.key. */
-  apply(ctx: WriterContext<C>, ops: MembershipOp[]): Promise<OpResult[]>;
+  apply(ctx: WriterContext<C, T>, ops: MembershipOp[]): Promise<OpResult[]>;
+  /** Where the target's data can be seen (a file path, a CRM URL), for messages. */
+  location?(target: T, baseDir: string): string;
   /** Called once after the last batch of a push (e.g. to publish a file atomically). */
-  finish?(ctx: WriterContext<C>, state: { snapshot: MembershipSnapshotRow[] }): Promise<void>;
+  finish?(ctx: WriterContext<C, T>, state: { snapshot: MembershipSnapshotRow[] }): Promise<void>;
 }
 
 /** The full desired state for the target, for writers that write a snapshot (files). */
@@ -115,7 +121,7 @@ export interface CheckReport {
   lines: CheckLine[];
 }
 
-export interface Connector<C> {
+export interface Connector<C, T = unknown> {
   type: string;
   /** zod schema for this connector's entry in the config's `connectors` list. */
   configSchema: z.ZodType<C>;
@@ -126,13 +132,13 @@ export interface Connector<C> {
     contacts: Stream<C, Contact>;
     transactions: Stream<C, Transaction>;
   };
-  writer?: SegmentWriter<C>;
+  writer?: SegmentWriter<C, T>;
 }
 
-export function defineConnector<C>(c: Connector<C>): Connector<C> {
+export function defineConnector<C, T = unknown>(c: Connector<C, T>): Connector<C, T> {
   return c;
 }
 
 /** Erased form, as held by the registry. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the registry holds connectors of any config type; each is re-typed by its own schema
-export type AnyConnector = Connector<any>;
+export type AnyConnector = Connector<any, any>;

@@ -1,0 +1,140 @@
+/** status, runs, segments and export memberships: read-only views of the store. */
+import { resolve } from 'node:path';
+import { UserError, ExitCode } from '../../core/errors.js';
+import { csvCell, writeFileAtomic } from '../../core/atomic-write.js';
+import { openSession, type GlobalOptions } from '../session.js';
+import { printJson, printLine } from '../output.js';
+import { table, pct } from '../table.js';
+import { activeSegments, segmentTable } from '../segment-table.js';
+
+export async function statusCommand(g: GlobalOptions): Promise<number> {
+  const s = openSession(g);
+  try {
+    const { store } = s.ctx;
+    const counts = store.status.counts();
+    const streams = store.status.streams();
+    const model = store.models.activeModel();
+    const quarantine = store.status.quarantineGroups();
+    const runs = store.runs.list(5);
+    if (g.json) {
+      printJson({
+        store: s.config.store,
+        counts,
+        streams,
+        model: model ? { id: model.id, algorithm: model.algorithm, createdAt: model.createdAt, params: model.params, metrics: model.metrics } : null,
+        quarantine,
+        lastRuns: runs,
+      });
+      return 0;
+    }
+    printLine(`store: ${s.config.store}`);
+    printLine(`customers ${counts.customers}, contacts ${counts.contacts} (${counts.deletedContacts} deleted), transactions ${counts.transactions}, quarantined ${counts.quarantined}`);
+    printLine();
+    if (streams.length) {
+      printLine(table(['connector', 'stream', 'last sync', 'complete'], streams.map((x) => [x.connector, x.stream, x.updatedAt, (x.cursor as { done?: boolean }).done === false ? 'no (resumes)' : 'yes'])));
+      printLine();
+    } else printLine('never synced: run `segsync sync`\n');
+    if (model) {
+      const m = model.metrics as { silhouette?: number; churn?: number | null };
+      printLine(`active model #${model.id} (${model.algorithm}, k=${String(model.params.k)}) from ${model.createdAt}; silhouette ${m.silhouette?.toFixed(3) ?? '-'}${m.churn == null ? '' : `, churn ${pct(m.churn)}`}`);
+    } else printLine('no model yet: run `segsync segment`');
+    if (quarantine.length) {
+      printLine();
+      printLine(table(['connector', 'stream', 'quarantine reason', 'records'], quarantine.map((q) => [q.connector, q.stream, q.reason, q.count])));
+      const last = runs.find((r) => r.kind === 'sync' || r.kind === 'run');
+      if (last) {
+        const rows = store.status.quarantine(last.id, 10);
+        if (rows.length) {
+          printLine(`\nfirst quarantined records of run #${last.id}:`);
+          for (const q of rows) printLine(`  ${q.location ?? q.externalId ?? '?'}: ${q.reason}`);
+        }
+      }
+    }
+    return 0;
+  } finally {
+    s.close();
+  }
+}
+
+export async function runsCommand(g: GlobalOptions, o: { limit?: string }): Promise<number> {
+  const limit = Number(o.limit ?? 20);
+  const s = openSession(g);
+  try {
+    const runs = s.ctx.store.runs.list(Number.isFinite(limit) && limit > 0 ? limit : 20);
+    if (g.json) {
+      printJson(runs);
+      return 0;
+    }
+    if (runs.length === 0) printLine('no runs yet');
+    else
+      printLine(
+        table(
+          ['run', 'kind', 'trigger', 'started', 'status', 'error'],
+          runs.map((r) => [`#${r.id}`, r.kind, r.trigger, r.startedAt.replace('T', ' ').slice(0, 19), r.status, (r.error ?? '').slice(0, 80)]),
+        ),
+      );
+    return 0;
+  } finally {
+    s.close();
+  }
+}
+
+export async function segmentsCommand(g: GlobalOptions): Promise<number> {
+  const s = openSession(g);
+  try {
+    const segs = activeSegments(s.ctx.store);
+    if (g.json) {
+      printJson(segs.map((x) => ({ id: x.id, name: x.name, size: x.size, description: x.description, profile: x.profile })));
+      return 0;
+    }
+    if (segs.length === 0) {
+      printLine('no segments yet: run `segsync segment`');
+      return 0;
+    }
+    printLine(segmentTable(segs));
+    printLine();
+    for (const x of segs) printLine(`${x.id}  ${x.name}: ${x.description}`);
+    return 0;
+  } finally {
+    s.close();
+  }
+}
+
+export const EXPORT_COLUMNS = ['customer_id', 'connector', 'external_id', 'email', 'segment_id', 'segment_name'] as const;
+
+export async function exportMembershipsCommand(g: GlobalOptions, o: { format?: string; out?: string }): Promise<number> {
+  const format = o.format ?? 'csv';
+  if (format !== 'csv' && format !== 'json') {
+    throw new UserError('USAGE', `--format must be csv or json, got "${format}"`, { exitCode: ExitCode.usage, where: { field: '--format' } });
+  }
+  const s = openSession(g);
+  try {
+    const model = s.ctx.store.models.activeModel();
+    if (!model) throw new UserError('NO_MODEL', 'there are no memberships yet', { hint: 'run `segsync segment` first' });
+    const rows = s.ctx.store.status.memberships(model.id);
+    const lines = function* (): Generator<string> {
+      if (format === 'csv') {
+        yield `${EXPORT_COLUMNS.join(',')}\n`;
+        for (const r of rows) yield `${[r.customerId, r.connector, r.externalId, r.email, r.segmentId, r.segmentName].map(csvCell).join(',')}\n`;
+      } else {
+        yield '[';
+        let first = true;
+        for (const r of rows) {
+          yield `${first ? '\n' : ',\n'}${JSON.stringify({ customer_id: r.customerId, connector: r.connector, external_id: r.externalId, email: r.email, segment_id: r.segmentId, segment_name: r.segmentName })}`;
+          first = false;
+        }
+        yield '\n]\n';
+      }
+    };
+    if (o.out) {
+      const file = resolve(o.out);
+      await writeFileAtomic(file, lines());
+      process.stderr.write(`wrote ${file}\n`);
+    } else {
+      for (const l of lines()) if (!process.stdout.write(l)) await new Promise((r) => process.stdout.once('drain', r));
+    }
+    return 0;
+  } finally {
+    s.close();
+  }
+}

@@ -1,0 +1,200 @@
+/** sync, segment, push and run: the commands that change the store or a CRM. */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ExitCode, UserError } from '../../core/errors.js';
+import { withRun } from '../../jobs/with-run.js';
+import { syncJob, type SyncJobResult } from '../../jobs/sync.js';
+import { runSegmentation, type SegmentResult } from '../../segment/run.js';
+import { runPush, type PushResult } from '../../push/engine.js';
+import { generateDemo } from '../../demo/generate.js';
+import type { JobContext } from '../../jobs/context.js';
+import type { RunStatus } from '../../store/runs-repo.js';
+import { openSession, type GlobalOptions } from '../session.js';
+import { printJson, printLine } from '../output.js';
+import { table, pct, num } from '../table.js';
+import { activeSegments, segmentTable } from '../segment-table.js';
+
+function syncCounts(r: SyncJobResult): Record<string, unknown> {
+  return { ...r.totals, streams: r.streams };
+}
+function segmentCounts(r: SegmentResult): Record<string, unknown> {
+  return { ...r };
+}
+function pushCounts(r: PushResult): Record<string, unknown> {
+  const sum = (k: 'adds' | 'removes' | 'written' | 'failed'): number => r.targets.reduce((a, t) => a + t[k], 0);
+  return {
+    modelId: r.modelId,
+    held: r.held,
+    churn: r.churn,
+    dryRun: r.dryRun,
+    adds: sum('adds'),
+    removes: sum('removes'),
+    written: sum('written'),
+    failed: sum('failed'),
+    targets: r.targets,
+  };
+}
+
+function pushStatus(r: PushResult): RunStatus {
+  if (r.held) return 'held';
+  return r.targets.some((t) => t.failed > 0) ? 'failed' : 'succeeded';
+}
+
+function exitFor(status: RunStatus): number {
+  return status === 'held' ? ExitCode.held : status === 'failed' ? ExitCode.runFailed : ExitCode.ok;
+}
+
+function printSync(r: SyncJobResult): void {
+  printLine(
+    table(
+      ['connector', 'stream', 'read', 'upserted', 'deleted', 'quarantined'],
+      r.streams.map((s) => [s.connector, s.stream, s.read, s.upserted, s.deleted, s.quarantined]),
+    ),
+  );
+  if (r.totals.quarantined) printLine(`\n${r.totals.quarantined} records quarantined (see \`segsync status\` for the reasons by line).`);
+}
+
+function printSegment(ctx: JobContext, r: SegmentResult): void {
+  printLine(
+    `model #${r.modelId}: k-means, k=${r.k}, silhouette ${num(r.silhouette, 3)}, Davies-Bouldin ${num(r.daviesBouldin, 3)}, ` +
+      `Calinski-Harabasz ${num(r.calinskiHarabasz, 0)}${r.churn === null ? '' : `, churn ${pct(r.churn)}`}`,
+  );
+  const model = ctx.store.models.activeModel();
+  const cands = (model?.candidates ?? []) as { k: number; silhouette: number; daviesBouldin: number; calinskiHarabasz: number; minShare: number; chosen: boolean }[];
+  if (cands.length > 1) {
+    printLine(
+      table(
+        ['k', 'silhouette', 'davies-bouldin', 'calinski-harabasz', 'smallest', ''],
+        cands.map((c) => [c.k, num(c.silhouette, 3), num(c.daviesBouldin, 3), num(c.calinskiHarabasz, 0), pct(c.minShare), c.chosen ? '<- chosen' : '']),
+      ),
+    );
+  }
+  printLine();
+  printLine(segmentTable(activeSegments(ctx.store)));
+}
+
+function printPush(r: PushResult): void {
+  if (r.held) {
+    printLine(`push HELD: ${pct(r.churn ?? 0)} of customers changed segment, above push.maxChurn. Review the plan below, then run \`segsync push --approve\`.`);
+  }
+  for (const t of r.targets) {
+    const verb = r.dryRun || r.held ? 'plan' : 'pushed';
+    if (t.adds + t.removes === 0) {
+      printLine(`${t.target}: no changes, nothing written`);
+      continue;
+    }
+    printLine(`${t.target} (${verb}): ${t.adds} adds, ${t.removes} removes${verb === 'pushed' ? `, ${t.written} written, ${t.failed} failed` : ''}`);
+    printLine(table(['segment', 'adds', 'removes'], t.segments.map((s) => [s.name, s.adds, s.removes])));
+    for (const e of t.errors.slice(0, 5)) printLine(`  failed: ${e}`);
+  }
+}
+
+export async function syncCommand(g: GlobalOptions, o: { connector?: string; full?: boolean }): Promise<number> {
+  const s = openSession(g);
+  try {
+    const out = await withRun(s.ctx, 'sync', async (runId) => {
+      const r = await syncJob(s.ctx, runId, { full: o.full === true, ...(o.connector !== undefined ? { connector: o.connector } : {}) });
+      return { result: r, counts: syncCounts(r) };
+    });
+    if (g.json) printJson({ runId: out.runId, status: out.status, counts: out.counts });
+    else printSync(out.result);
+    return exitFor(out.status);
+  } finally {
+    s.close();
+  }
+}
+
+export async function segmentCommand(g: GlobalOptions, o: { algorithm?: string; k?: string }): Promise<number> {
+  const k = o.k === undefined ? undefined : Number(o.k);
+  if (k !== undefined && (!Number.isInteger(k) || k < 2)) {
+    throw new UserError('USAGE', `--k must be a whole number of at least 2, got "${o.k}"`, { exitCode: ExitCode.usage, where: { field: '--k' } });
+  }
+  const s = openSession(g);
+  try {
+    const out = await withRun(s.ctx, 'segment', async (runId) => {
+      const r = runSegmentation(s.ctx, { runId, ...(o.algorithm !== undefined ? { algorithm: o.algorithm } : {}), ...(k !== undefined ? { k } : {}) });
+      return { result: r, counts: segmentCounts(r) };
+    });
+    if (g.json) printJson({ runId: out.runId, status: out.status, counts: out.counts });
+    else printSegment(s.ctx, out.result);
+    return exitFor(out.status);
+  } finally {
+    s.close();
+  }
+}
+
+export async function pushCommand(g: GlobalOptions, o: { connector?: string; dryRun?: boolean; approve?: boolean }): Promise<number> {
+  const s = openSession(g);
+  try {
+    const out = await withRun(s.ctx, 'push', async (runId) => {
+      const r = await runPush(s.ctx, {
+        runId,
+        dryRun: o.dryRun === true,
+        approve: o.approve === true,
+        signal: s.ctx.signal,
+        ...(o.connector !== undefined ? { connector: o.connector } : {}),
+      });
+      return { result: r, counts: pushCounts(r), status: pushStatus(r) };
+    });
+    if (g.json) printJson({ runId: out.runId, status: out.status, counts: out.counts });
+    else printPush(out.result);
+    return exitFor(out.status);
+  } finally {
+    s.close();
+  }
+}
+
+/** Generates the embedded demo data set when the config asks for it and the files are absent. */
+async function ensureDemoData(ctx: JobContext): Promise<void> {
+  const demo = ctx.config.demo;
+  if (!demo) return;
+  if (existsSync(join(demo.dir, 'contacts.csv')) && existsSync(join(demo.dir, 'transactions.csv'))) return;
+  const task = ctx.progress.start('generate demo data', demo.customers, 'customers');
+  const r = await generateDemo({ customers: demo.customers, outDir: demo.dir, seed: demo.seed, onProgress: (d, t) => task.update(d, t) });
+  task.stop();
+  ctx.logger.info({ contacts: r.contacts, transactions: r.transactions, dir: demo.dir }, 'demo data generated');
+  process.stderr.write(`generated demo data: ${r.contacts} contacts, ${r.transactions} transactions in ${demo.dir}\n`);
+}
+
+export async function runCommand(g: GlobalOptions, o: { full?: boolean; dryRun?: boolean }): Promise<number> {
+  const s = openSession(g);
+  try {
+    await ensureDemoData(s.ctx);
+    type RunResult = { sync: SyncJobResult; seg?: SegmentResult; push?: PushResult };
+    const out = await withRun<RunResult>(s.ctx, 'run', async (runId) => {
+      const sync = await syncJob(s.ctx, runId, { full: o.full === true });
+      if (s.ctx.signal.aborted) return { result: { sync }, counts: { sync: syncCounts(sync) } };
+      const seg = runSegmentation(s.ctx, { runId });
+      const push = await runPush(s.ctx, { runId, dryRun: o.dryRun === true, approve: false, signal: s.ctx.signal });
+      return {
+        result: { sync, seg, push },
+        counts: { sync: syncCounts(sync), segment: segmentCounts(seg), push: pushCounts(push) },
+        status: pushStatus(push),
+      };
+    });
+    if (g.json) {
+      printJson({ runId: out.runId, status: out.status, counts: out.counts });
+      return exitFor(out.status);
+    }
+    const r = out.result;
+    printSync(r.sync);
+    printLine();
+    if (r.seg && r.push) {
+      printSegment(s.ctx, r.seg);
+      printLine();
+      printPush(r.push);
+    }
+    printLine();
+    printLine(`store:        ${s.config.store}`);
+    for (const t of s.config.push.targets) {
+      const conn = s.config.connectors.find((c) => c.name === t.connector);
+      const w = conn ? s.ctx.registry.get(conn.type)?.writer : undefined;
+      if (w?.location) printLine(`memberships:  ${w.location(w.targetSchema.parse(t), s.config.baseDir)}`);
+    }
+    printLine(`run log:      ${s.config.log.file}`);
+    printLine(`run:          #${out.runId} ${out.status}`);
+    return exitFor(out.status);
+  } finally {
+    s.close();
+  }
+}

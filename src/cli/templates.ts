@@ -1,0 +1,56 @@
+/** What `segsync init` writes: a commented config and the environment variables it names. */
+export const CONFIG_TEMPLATE = `# segsync configuration. Every key is documented in README.md ("Config reference").
+# Relative paths resolve against this file's directory. Secrets come from the
+# environment: \${NAME} is replaced by the variable NAME (\${NAME:-default} gives a default).
+
+# SQLite feature store (created on first use).
+store: ./data/segsync.db
+
+log:
+  level: info                 # fatal | error | warn | info | debug | trace | silent
+  file: ./data/segsync.log    # JSON lines; "stdout" to print them instead
+
+connectors:
+  # CSV files: contacts.csv and transactions.csv (columns in README.md).
+  - name: files
+    type: csv
+    contacts: ./data/contacts.csv
+    transactions: ./data/transactions.csv
+    defaultCurrency: USD
+    # columns:                # rename columns: canonical name -> your header
+    #   contacts: { id: customer_id, email: email_address }
+    #   transactions: { occurred_at: order_date }
+
+sync:
+  pageSize: 5000              # records per page; each page commits with its checkpoint
+  maxRejectedShare: 0.2       # fail the run when more than this share is quarantined
+
+features:
+  preset: rfm                 # rfm (recency, frequency, monetary, order value, tenure) | none
+  extra: []                   # e.g. [{ property: num_visits, transform: log1p }]
+  # asOf: 2026-06-30          # compute recency as of this day (historical data)
+  # currency: { base: USD, rates: { EUR: 1.08, GBP: 1.27 } }
+
+segmentation:
+  algorithm: auto             # auto | kmeans
+  k: { min: 3, max: 8 }       # or a fixed number, e.g. k: 5
+  select: silhouette          # silhouette | davies-bouldin | calinski-harabasz
+  tolerance: 0.1              # prefer the largest k within this share of the best index
+  minSegmentShare: 0.02       # never choose a model with a segment smaller than this
+  nInit: 4                    # k-means restarts
+  silhouetteSample: 10000     # exact silhouette up to this many customers, a seeded sample above
+  seed: 42
+
+push:
+  maxChurn: 0.3               # hold the push for approval when more customers than this changed segment
+  targets:
+    - connector: files
+      file: ./data/memberships.csv
+`;
+
+export const ENV_TEMPLATE = `# Environment for segsync. Copy to .env (never commit it) or export these.
+# SEGSYNC_CONFIG=./segsync.yaml
+# HUBSPOT_ACCESS_TOKEN=
+# SALESFORCE_ACCESS_TOKEN=
+# SEGSYNC_ADMIN_TOKEN=
+`;

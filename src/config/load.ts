@@ -1,0 +1,185 @@
+/**
+ * Loads the YAML config: ${ENV} interpolation, zod validation of the file and of
+ * each connector's entry, cross-checks, and ONE error listing every problem with
+ * its line and path.
+ */
+import { readFileSync, existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { LineCounter, parseDocument, isScalar, visit, type Document } from 'yaml';
+import type { z } from 'zod';
+import { ConfigError, ExitCode, UserError } from '../core/errors.js';
+import type { Registry } from '../connector/registry.js';
+import { configSchema, type Config, type ConnectorConfig } from './schema.js';
+import { didYouMean } from './did-you-mean.js';
+import { keysAt } from './zod-keys.js';
+
+export interface LoadOptions {
+  registry: Registry;
+  env?: Record<string, string | undefined>;
+}
+
+const SECRET_KEY = /(token|secret|password|privatekey|apikey|refresh)/i;
+const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+
+type Path = readonly PropertyKey[];
+
+function pathText(path: Path): string {
+  let out = '';
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out ? `.${String(p)}` : String(p);
+  return out || '(top level)';
+}
+
+export function resolveConfigPath(cli: string | undefined, env: Record<string, string | undefined> = process.env): string {
+  return resolve(cli ?? env.SEGSYNC_CONFIG ?? './segsync.yaml');
+}
+
+export function loadConfig(file: string, opts: LoadOptions): Config {
+  const abs = resolve(file);
+  if (!existsSync(abs)) {
+    throw new UserError('CONFIG_NOT_FOUND', `config file not found`, {
+      exitCode: ExitCode.usage,
+      where: { file: abs },
+      hint: 'pass --config FILE, set SEGSYNC_CONFIG, or run `segsync init` to write one',
+    });
+  }
+  return parseConfig(readFileSync(abs, 'utf8'), abs, opts);
+}
+
+export function parseConfig(text: string, file: string, opts: LoadOptions): Config {
+  const env = opts.env ?? process.env;
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  const problems: string[] = [];
+  for (const e of doc.errors) problems.push(`line ${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}`);
+  if (problems.length) throw new ConfigError(file, problems);
+
+  const lineOf = (path: Path): number | undefined => {
+    for (let p = [...path]; ; p = p.slice(0, -1)) {
+      const node = p.length === 0 ? doc.contents : doc.getIn(p as unknown[], true);
+      const range = (node as { range?: [number, number, number] } | undefined)?.range;
+      if (range) return lc.linePos(range[0]).line;
+      if (p.length === 0) return undefined;
+    }
+  };
+  const problem = (path: Path, msg: string): void => {
+    const line = lineOf(path);
+    problems.push(`${line !== undefined ? `line ${line}: ` : ''}${pathText(path)}: ${msg}`);
+  };
+
+  const secrets = interpolate(doc, env, lc, problems);
+  const data: unknown = doc.toJS() ?? {};
+
+  const top = configSchema.safeParse(data);
+  if (!top.success) addIssues(top.error, configSchema, [], problem);
+
+  const connectors: ConnectorConfig[] = [];
+  const rawConnectors = (data as { connectors?: unknown }).connectors;
+  const seen = new Set<string>();
+  if (Array.isArray(rawConnectors)) {
+    rawConnectors.forEach((entry: unknown, i) => {
+      const e = entry as { name?: unknown; type?: unknown };
+      if (!e || typeof e !== 'object' || typeof e.type !== 'string' || typeof e.name !== 'string') return;
+      if (seen.has(e.name)) problem(['connectors', i, 'name'], `connector name "${e.name}" is used twice`);
+      seen.add(e.name);
+      const c = opts.registry.get(e.type);
+      if (!c) {
+        const dym = didYouMean(e.type, opts.registry.types());
+        problem(['connectors', i, 'type'], `unknown connector type "${e.type}"${dym ? ` (did you mean "${dym}"?)` : ''}; known: ${opts.registry.types().join(', ')}`);
+        return;
+      }
+      const r = c.configSchema.safeParse(entry);
+      if (!r.success) addIssues(r.error, c.configSchema, ['connectors', i], problem);
+      else connectors.push({ name: e.name, type: e.type, settings: r.data });
+    });
+  }
+
+  const targets = (data as { push?: { targets?: unknown } }).push?.targets;
+  if (Array.isArray(targets)) {
+    targets.forEach((t: unknown, i) => {
+      const name = (t as { connector?: unknown } | null)?.connector;
+      if (typeof name !== 'string') return;
+      const entry = Array.isArray(rawConnectors)
+        ? (rawConnectors as { name?: unknown; type?: unknown }[]).find((c) => c && c.name === name)
+        : undefined;
+      if (!entry) {
+        const dym = didYouMean(name, [...seen]);
+        problem(['push', 'targets', i, 'connector'], `no connector named "${name}"${dym ? ` (did you mean "${dym}"?)` : ''}`);
+        return;
+      }
+      const c = typeof entry.type === 'string' ? opts.registry.get(entry.type) : undefined;
+      if (!c) return;
+      if (!c.writer) {
+        problem(['push', 'targets', i, 'connector'], `connector "${name}" (type ${c.type}) cannot write segments`);
+        return;
+      }
+      const r = c.writer.targetSchema.safeParse(t);
+      if (!r.success) addIssues(r.error, c.writer.targetSchema, ['push', 'targets', i], problem);
+    });
+  }
+
+  if (problems.length || !top.success) throw new ConfigError(file, problems);
+  const cfg = top.data;
+  const baseDir = dirname(file);
+  return {
+    ...cfg,
+    file,
+    baseDir,
+    store: resolve(baseDir, cfg.store),
+    log: { ...cfg.log, file: resolve(baseDir, cfg.log.file) },
+    connectors,
+    secrets,
+    ...(cfg.demo ? { demo: { ...cfg.demo, dir: resolve(baseDir, cfg.demo.dir) } } : {}),
+  };
+}
+
+function addIssues(
+  err: z.ZodError,
+  schema: z.ZodType,
+  prefix: Path,
+  problem: (path: Path, msg: string) => void,
+): void {
+  for (const issue of err.issues) {
+    const path = [...prefix, ...issue.path];
+    if (issue.code === 'unrecognized_keys') {
+      const known = keysAt(schema, issue.path);
+      for (const key of issue.keys) {
+        const dym = didYouMean(key, known);
+        problem([...path, key], `unknown key${dym ? ` (did you mean "${dym}"?)` : ''}`);
+      }
+    } else if (issue.code === 'invalid_type' && issue.message.includes('received undefined')) {
+      problem(path, `is required (${issue.expected})`);
+    } else {
+      problem(path, issue.message);
+    }
+  }
+}
+
+/** Replaces ${VAR} and ${VAR:-default} in string scalars; returns the secret values it saw. */
+function interpolate(doc: Document, env: Record<string, string | undefined>, lc: LineCounter, problems: string[]): string[] {
+  const secrets: string[] = [];
+  visit(doc, {
+    Pair(_, pair) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : '';
+      const value = pair.value;
+      if (isScalar(value) && typeof value.value === 'string' && SECRET_KEY.test(key) && !value.value.includes('${')) {
+        // a literal secret in the file: still keep it out of logs
+        secrets.push(value.value);
+      }
+    },
+    Scalar(_, node) {
+      if (typeof node.value !== 'string' || !node.value.includes('${')) return;
+      const line = node.range ? lc.linePos(node.range[0]).line : undefined;
+      node.value = node.value.replace(ENV_REF, (_m, name: string, dflt: string | undefined) => {
+        const v = env[name];
+        if (v === undefined || v === '') {
+          if (dflt !== undefined) return dflt;
+          problems.push(`${line !== undefined ? `line ${line}: ` : ''}environment variable ${name} is not set (set it, or add it to .env)`);
+          return '';
+        }
+        if (v.length >= 6) secrets.push(v);
+        return v;
+      });
+    },
+  });
+  return secrets;
+}

@@ -1,0 +1,187 @@
+/**
+ * The push engine: desired memberships vs the `pushed` table -> a diff ->
+ * planned into the outbox in one transaction -> executed batch by batch through
+ * the connector's writer, each acknowledged batch recorded. A crash resumes by
+ * re-planning: what was acknowledged is in `pushed`, so only the rest is sent.
+ */
+import { UserError } from '../core/errors.js';
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../core/logger.js';
+import type { Progress } from '../core/progress.js';
+import type { Registry } from '../connector/registry.js';
+import type { RetryPolicy } from '../connector/retry.js';
+import type { MembershipOp, MembershipSnapshotRow, SegmentRef, WriterContext } from '../connector/contract.js';
+import type { Store } from '../store/index.js';
+import type { Ack, DesiredRow } from '../store/push-repo.js';
+import { churnBetween, diffMemberships } from './diff.js';
+
+export interface PushOptions {
+  runId: number;
+  dryRun: boolean;
+  approve: boolean;
+  connector?: string;
+  signal: AbortSignal;
+}
+
+export interface SegmentPlan {
+  segmentId: string;
+  name: string;
+  adds: number;
+  removes: number;
+}
+
+export interface TargetResult {
+  target: string;
+  adds: number;
+  removes: number;
+  written: number;
+  failed: number;
+  segments: SegmentPlan[];
+  errors: string[];
+}
+
+export interface PushResult {
+  modelId: number;
+  held: boolean;
+  churn: number | null;
+  dryRun: boolean;
+  targets: TargetResult[];
+}
+
+export interface PushDeps {
+  store: Store;
+  config: Config;
+  registry: Registry;
+  logger: Logger;
+  progress: Progress;
+  retry: RetryPolicy;
+  now: () => Date;
+}
+
+export async function runPush(deps: PushDeps, opts: PushOptions): Promise<PushResult> {
+  const { store, config, registry } = deps;
+  const model = store.models.activeModel();
+  if (!model) throw new UserError('NO_MODEL', 'there is no segmentation model to push', { hint: 'run `segsync segment` first' });
+
+  let targets = config.push.targets;
+  if (opts.connector !== undefined) {
+    targets = targets.filter((t) => t.connector === opts.connector);
+    if (targets.length === 0) {
+      throw new UserError('USAGE', `no push target uses connector "${opts.connector}"`, { exitCode: 2, where: { field: '--connector' } });
+    }
+  }
+  if (targets.length === 0) {
+    throw new UserError('CONFIG_INVALID', 'push.targets is empty: nothing to push to', { exitCode: 2, where: { file: config.file, field: 'push.targets' } });
+  }
+
+  const lastPushed = store.models.getMeta('pushed_model_id');
+  const current = store.models.memberships(model.id);
+  const churn = lastPushed !== undefined && Number(lastPushed) !== model.id ? churnBetween(store.models.memberships(Number(lastPushed)), current) : null;
+  const held = churn !== null && churn > config.push.maxChurn && !opts.approve;
+
+  const segments = store.models.segments({ includeRetired: true });
+  const segName = new Map(segments.map((s) => [s.id, s.name]));
+  const results: TargetResult[] = [];
+  let anyFailed = false;
+
+  for (const target of targets) {
+    const conn = config.connectors.find((c) => c.name === target.connector);
+    const def = conn ? registry.get(conn.type) : undefined;
+    const writer = def?.writer;
+    if (!conn || !def || !writer) throw new Error(`push target ${target.connector} has no writer (config validation should have caught this)`);
+    const name = conn.name;
+    const desired: DesiredRow[] = [...store.push.desired(name, model.id)];
+    const diff = diffMemberships(desired, store.push.pushed(name));
+    const result: TargetResult = {
+      target: name,
+      adds: diff.adds,
+      removes: diff.removes,
+      written: 0,
+      failed: 0,
+      segments: [...diff.bySegment].map(([id, c]) => ({ segmentId: id, name: segName.get(id) ?? id, ...c })).sort((a, b) => a.name.localeCompare(b.name)),
+      errors: [],
+    };
+    results.push(result);
+    if (opts.dryRun || held || diff.ops.length === 0) continue;
+
+    const log = deps.logger.child({ target: name });
+    store.push.planOutbox(opts.runId, name, diff.ops);
+    const ctx: WriterContext<unknown> = {
+      name,
+      config: conn.settings,
+      logger: log,
+      signal: opts.signal,
+      retry: deps.retry,
+      baseDir: config.baseDir,
+      target: writer.targetSchema.parse(target),
+    };
+    const refs: SegmentRef[] = segments.map((s) => ({ id: s.id, name: s.name, description: s.description, retired: s.retiredAt !== null }));
+    const listIds = await writer.prepare(ctx, refs, store.push.lists(name));
+    store.push.putLists(name, Object.fromEntries(Object.entries(listIds).map(([seg, id]) => [seg, { listId: id, name: segName.get(seg) ?? seg }])));
+
+    const email = new Map(desired.map((d) => [d.externalId, d.email ?? undefined]));
+    const deferred: Ack[] = [];
+    const task = deps.progress.start(`push ${name}`, diff.ops.length, 'ops');
+    let done = 0;
+    try {
+      for (let after = 0; ; ) {
+        if (opts.signal.aborted) break;
+        const batch = store.push.pendingBatch(name, after, writer.maxBatch);
+        if (batch.length === 0) break;
+        after = (batch[batch.length - 1] as { id: number }).id;
+        const ops: MembershipOp[] = batch.map((o) => {
+          const op: MembershipOp = {
+            key: String(o.id),
+            op: o.op,
+            externalId: o.externalId,
+            customerId: o.customerId,
+            segmentId: o.segmentId,
+            segmentName: segName.get(o.segmentId) ?? o.segmentId,
+            listId: listIds[o.segmentId],
+          };
+          const e = email.get(o.externalId);
+          if (e) op.email = e;
+          return op;
+        });
+        const res = await writer.apply(ctx, ops);
+        const byKey = new Map(res.map((r) => [r.key, r]));
+        const acks: Ack[] = batch.map((o) => {
+          const r = byKey.get(String(o.id));
+          return r ? { id: o.id, ok: r.ok, ...(r.error ? { error: r.error } : {}) } : { id: o.id, ok: false, error: 'no result from writer' };
+        });
+        for (const a of acks) {
+          if (a.ok) result.written++;
+          else {
+            result.failed++;
+            if (result.errors.length < 20) result.errors.push(a.error ?? 'failed');
+          }
+        }
+        // snapshot writers publish at finish(): acknowledge only once the file is in place
+        if (writer.finish) deferred.push(...acks);
+        else store.push.ackBatch(name, acks, deps.now().toISOString());
+        done += batch.length;
+        task.update(done, diff.ops.length);
+      }
+      if (writer.finish && !opts.signal.aborted) {
+        const snapshot: MembershipSnapshotRow[] = desired.map((d) => ({
+          customerId: d.customerId,
+          externalId: d.externalId,
+          email: d.email ?? undefined,
+          segmentId: d.segmentId,
+          segmentName: d.segmentName,
+        }));
+        await writer.finish(ctx, { snapshot });
+        store.push.ackBatch(name, deferred, deps.now().toISOString());
+      }
+    } finally {
+      task.stop();
+    }
+    if (result.failed) anyFailed = true;
+    log.info({ adds: result.adds, removes: result.removes, written: result.written, failed: result.failed }, `pushed to ${name}`);
+  }
+
+  if (!opts.dryRun && !held && !anyFailed && !opts.signal.aborted && opts.connector === undefined) {
+    store.models.setMeta('pushed_model_id', String(model.id));
+  }
+  return { modelId: model.id, held, churn, dryRun: opts.dryRun, targets: results };
+}

@@ -1,0 +1,168 @@
+/**
+ * The segment step: features -> scaler -> model selection -> stable ids ->
+ * profiles and names -> one transaction that stores the model, segments and
+ * memberships.
+ */
+import { UserError } from '../core/errors.js';
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../core/logger.js';
+import type { Progress } from '../core/progress.js';
+import type { Store } from '../store/index.js';
+import type { MembershipRow, NewSegment } from '../store/models-repo.js';
+import { buildFeatures, featureSpec } from '../features/build.js';
+import { fitScaler, transform } from '../features/scaler.js';
+import { toJSON } from '../ml/kmeans.js';
+import { selectKMeans, kRange } from './select.js';
+import { matchSegments } from './stable-ids.js';
+import { describe, profiles } from './profile.js';
+import { nameSegments } from './names.js';
+
+export const NO_PURCHASE_SEGMENT = { id: 'seg_no_purchases', name: 'No purchases yet' } as const;
+
+export interface SegmentOptions {
+  runId: number;
+  algorithm?: string;
+  k?: number;
+}
+
+export interface SegmentResult {
+  modelId: number;
+  customers: number;
+  clustered: number;
+  segments: number;
+  k: number;
+  churn: number | null;
+  silhouette: number;
+  daviesBouldin: number;
+  calinskiHarabasz: number;
+}
+
+export function runSegmentation(
+  deps: { store: Store; config: Config; logger: Logger; progress: Progress; now: () => Date },
+  opts: SegmentOptions,
+): SegmentResult {
+  const { store, config, logger } = deps;
+  const seg = { ...config.segmentation, ...(opts.k !== undefined ? { k: opts.k } : {}) };
+  if (opts.algorithm !== undefined && opts.algorithm !== 'kmeans' && opts.algorithm !== 'auto') {
+    throw new UserError('USAGE', `unknown algorithm "${opts.algorithm}" (available: auto, kmeans)`, { exitCode: 2, where: { field: '--algorithm' } });
+  }
+  const spec = featureSpec(config.features, deps.now());
+  const fTask = deps.progress.start('build features');
+  const fm = buildFeatures(store.features, spec);
+  fTask.stop();
+  if (fm.unconvertedCurrencies.length) {
+    logger.warn({ currencies: fm.unconvertedCurrencies }, 'amounts in these currencies were summed without conversion: add features.currency.rates');
+  }
+  const total = fm.n + fm.noPurchase.length;
+  if (total === 0) {
+    throw new UserError('NOTHING_TO_SEGMENT', 'the store has no customers to segment', { hint: 'run `segsync sync` first' });
+  }
+  const ks = kRange(seg, fm.n);
+  if (ks.length === 0) {
+    throw new UserError('NOTHING_TO_SEGMENT', `only ${fm.n} customers with purchases: too few for k = ${JSON.stringify(seg.k)}`, {
+      hint: 'lower segmentation.k or sync more data',
+    });
+  }
+
+  const scaler = fitScaler(fm.raw, fm.n, fm.d, spec.transforms);
+  const X = transform(scaler, fm.raw, fm.n, fm.d);
+  const task = deps.progress.start('segment (k-means)', ks.length, 'candidates');
+  const sel = selectKMeans(X, fm.n, fm.d, seg, task);
+  task.stop();
+  const chosen = sel.candidates.find((c) => c.chosen);
+  if (!chosen) throw new Error('model selection chose no candidate');
+
+  const prevModel = store.models.activeModel();
+  const previous = prevModel ? store.models.memberships(prevModel.id) : new Map<string, string>();
+  const prevClustered = new Map([...previous].filter(([, s]) => s !== NO_PURCHASE_SEGMENT.id));
+  let seq = Number(store.models.getMeta('segment_seq') ?? '0');
+  const match = matchSegments(fm.customerIds, sel.model.labels, chosen.k, prevClustered, () => `seg_${++seq}`);
+
+  const totalRevenue = fm.revenue.reduce((a, b) => a + b, 0);
+  const profs = profiles(sel.model.labels, chosen.k, fm.raw, X, fm.d, spec.columns, fm.revenue, total, totalRevenue);
+  const names = nameSegments(profs.map((p) => p.z));
+  const segments: NewSegment[] = profs.map((p, c) => ({
+    id: match.ids[c] as string,
+    name: names[c] as string,
+    description: describe(p),
+    profile: { ...p, centroidIndex: c },
+  }));
+  if (fm.noPurchase.length) {
+    const share = fm.noPurchase.length / total;
+    segments.push({
+      id: NO_PURCHASE_SEGMENT.id,
+      name: NO_PURCHASE_SEGMENT.name,
+      description: `${fm.noPurchase.length} customers (${(share * 100).toFixed(1)}%) with no won purchase yet; not clustered`,
+      profile: { size: fm.noPurchase.length, share, revenueShare: 0, means: {}, z: {}, fixed: true },
+    });
+  }
+
+  const ids = match.ids;
+  const rows = function* (): Generator<MembershipRow> {
+    for (let i = 0; i < fm.n; i++) {
+      yield {
+        customerId: fm.customerIds[i] as string,
+        segmentId: ids[sel.model.labels[i] as number] as string,
+        confidence: sel.confidence[i] as number,
+        distance: sel.distances[i] as number,
+      };
+    }
+    for (const c of fm.noPurchase) yield { customerId: c, segmentId: NO_PURCHASE_SEGMENT.id, confidence: 1, distance: null };
+  };
+
+  // churn: share of customers in both models whose segment changed
+  let both = 0;
+  let moved = 0;
+  if (prevModel) {
+    for (let i = 0; i < fm.n; i++) {
+      const p = previous.get(fm.customerIds[i] as string);
+      if (p === undefined) continue;
+      both++;
+      if (p !== ids[sel.model.labels[i] as number]) moved++;
+    }
+    for (const c of fm.noPurchase) {
+      const p = previous.get(c);
+      if (p === undefined) continue;
+      both++;
+      if (p !== NO_PURCHASE_SEGMENT.id) moved++;
+    }
+  }
+  const churn = prevModel ? (both ? moved / both : 0) : null;
+
+  // persisted before the model: a crash in between only skips numbers, never reuses one
+  store.models.setMeta('segment_seq', String(seq));
+  const modelId = store.models.saveModel(
+    {
+      runId: opts.runId,
+      createdAt: deps.now().toISOString(),
+      algorithm: 'kmeans',
+      params: { k: chosen.k, seed: seg.seed, nInit: seg.nInit, select: seg.select, tolerance: seg.tolerance },
+      featureSpec: spec,
+      scaler,
+      centroids: { ...toJSON(sel.model), segmentIds: ids },
+      metrics: {
+        silhouette: chosen.silhouette,
+        daviesBouldin: chosen.daviesBouldin,
+        calinskiHarabasz: chosen.calinskiHarabasz,
+        inertia: chosen.inertia,
+        churn,
+        missing: Object.fromEntries(spec.columns.map((c, j) => [c, fm.missing[j] ?? 0])),
+      },
+      candidates: sel.candidates,
+    },
+    segments,
+    rows(),
+  );
+  logger.info({ modelId, k: chosen.k, retired: match.retired, churn }, 'model saved');
+  return {
+    modelId,
+    customers: total,
+    clustered: fm.n,
+    segments: segments.length,
+    k: chosen.k,
+    churn,
+    silhouette: chosen.silhouette,
+    daviesBouldin: chosen.daviesBouldin,
+    calinskiHarabasz: chosen.calinskiHarabasz,
+  };
+}

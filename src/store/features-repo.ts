@@ -1,0 +1,63 @@
+/** Reads for feature building: per-customer transaction aggregates and contact properties. */
+import type { Db } from './open.js';
+
+export interface TxAggregate {
+  customerId: string;
+  currency: string;
+  count: number;
+  sum: number;
+  first: string;
+  last: string;
+}
+
+export interface CustomerProps {
+  customerId: string;
+  /** one value per requested property, in order; null when missing or not numeric */
+  values: (number | null)[];
+}
+
+export function createFeaturesRepo(db: Db) {
+  return {
+    /** Customers with at least one live contact, sorted by id (a stable row order for the matrix). */
+    activeCustomerIds(): string[] {
+      return db
+        .prepare<[], string>('SELECT DISTINCT customer_id FROM contacts WHERE deleted_at IS NULL ORDER BY customer_id')
+        .pluck()
+        .all();
+    },
+    /** Won, live transactions of live contacts, aggregated per customer and currency. */
+    *wonAggregates(): Generator<TxAggregate> {
+      const stmt = db.prepare<[], [string, string, number, number, string, string]>(
+        `SELECT c.customer_id, t.currency, COUNT(*), SUM(t.amount), MIN(t.occurred_at), MAX(t.occurred_at)
+           FROM transactions t JOIN contacts c ON c.id = t.contact_id
+          WHERE t.status = 'won' AND t.deleted_at IS NULL AND c.deleted_at IS NULL
+          GROUP BY c.customer_id, t.currency`,
+      );
+      for (const [customerId, currency, count, sum, first, last] of stmt.raw().iterate()) {
+        yield { customerId, currency, count, sum, first, last };
+      }
+    },
+    /** Numeric contact properties per customer (the newest live contact wins when a customer has several). */
+    *contactProperties(names: readonly string[]): Generator<CustomerProps> {
+      if (names.length === 0) return;
+      const cols = names.map(() => 'json_extract(properties, ?)').join(', ');
+      const stmt = db.prepare<string[], unknown[]>(
+        `SELECT customer_id, ${cols} FROM contacts WHERE deleted_at IS NULL ORDER BY customer_id, updated_at`,
+      );
+      let cur: CustomerProps | undefined;
+      for (const row of stmt.raw().iterate(...names.map((n) => `$."${n.replace(/"/g, '""')}"`))) {
+        const id = row[0] as string;
+        const values = row.slice(1).map((v) => (typeof v === 'number' && Number.isFinite(v) ? v : typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : null));
+        if (cur && cur.customerId !== id) {
+          yield cur;
+          cur = undefined;
+        }
+        // later rows are newer: keep their non-null values
+        cur = cur ? { customerId: id, values: values.map((v, i) => v ?? cur?.values[i] ?? null) } : { customerId: id, values };
+      }
+      if (cur) yield cur;
+    },
+  };
+}
+
+export type FeaturesRepo = ReturnType<typeof createFeaturesRepo>;

@@ -1,0 +1,174 @@
+/** Models, segments and memberships. A new model and its memberships land in one transaction. */
+import type { Db } from './open.js';
+
+export interface ModelRecord {
+  id: number;
+  runId: number | null;
+  createdAt: string;
+  algorithm: string;
+  params: Record<string, unknown>;
+  featureSpec: unknown;
+  scaler: unknown;
+  centroids: unknown;
+  metrics: Record<string, unknown>;
+  candidates: unknown[];
+  status: 'active' | 'retired';
+}
+
+export interface SegmentRecord {
+  id: string;
+  name: string;
+  description: string;
+  profile: Record<string, unknown>;
+  modelId: number | null;
+  createdAt: string;
+  retiredAt: string | null;
+}
+
+export interface MembershipRow {
+  customerId: string;
+  segmentId: string;
+  confidence: number | null;
+  distance: number | null;
+}
+
+interface ModelRow {
+  id: number;
+  run_id: number | null;
+  created_at: string;
+  algorithm: string;
+  params: string;
+  feature_spec: string;
+  scaler: string;
+  centroids: string;
+  metrics: string;
+  candidates: string;
+  status: 'active' | 'retired';
+}
+interface SegmentRow {
+  id: string;
+  name: string;
+  description: string;
+  profile: string;
+  model_id: number | null;
+  created_at: string;
+  retired_at: string | null;
+}
+
+const toModel = (r: ModelRow): ModelRecord => ({
+  id: r.id,
+  runId: r.run_id,
+  createdAt: r.created_at,
+  algorithm: r.algorithm,
+  params: JSON.parse(r.params) as Record<string, unknown>,
+  featureSpec: JSON.parse(r.feature_spec) as unknown,
+  scaler: JSON.parse(r.scaler) as unknown,
+  centroids: JSON.parse(r.centroids) as unknown,
+  metrics: JSON.parse(r.metrics) as Record<string, unknown>,
+  candidates: JSON.parse(r.candidates) as unknown[],
+  status: r.status,
+});
+const toSegment = (r: SegmentRow): SegmentRecord => ({
+  id: r.id,
+  name: r.name,
+  description: r.description,
+  profile: JSON.parse(r.profile) as Record<string, unknown>,
+  modelId: r.model_id,
+  createdAt: r.created_at,
+  retiredAt: r.retired_at,
+});
+
+export interface NewModel {
+  runId: number;
+  createdAt: string;
+  algorithm: string;
+  params: Record<string, unknown>;
+  featureSpec: unknown;
+  scaler: unknown;
+  centroids: unknown;
+  metrics: Record<string, unknown>;
+  candidates: unknown[];
+}
+
+export interface NewSegment {
+  id: string;
+  name: string;
+  description: string;
+  profile: Record<string, unknown>;
+}
+
+export function createModelsRepo(db: Db) {
+  const active = db.prepare<[], ModelRow>("SELECT * FROM models WHERE status = 'active' ORDER BY id DESC LIMIT 1");
+  const byId = db.prepare<[number], ModelRow>('SELECT * FROM models WHERE id = ?');
+  const retireModels = db.prepare("UPDATE models SET status = 'retired' WHERE status = 'active'");
+  const insModel = db.prepare(
+    `INSERT INTO models (run_id, created_at, algorithm, params, feature_spec, scaler, centroids, metrics, candidates, status)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'active')`,
+  );
+  const upSegment = db.prepare(
+    `INSERT INTO segments (id, name, description, profile, model_id, created_at, retired_at) VALUES (?, ?, ?, ?, ?, ?, NULL)
+     ON CONFLICT (id) DO UPDATE SET name = excluded.name, description = excluded.description, profile = excluded.profile,
+       model_id = excluded.model_id, retired_at = NULL`,
+  );
+  const retireSegments = db.prepare('UPDATE segments SET retired_at = ? WHERE retired_at IS NULL AND (model_id IS NULL OR model_id <> ?)');
+  const insMember = db.prepare('INSERT INTO memberships (customer_id, model_id, segment_id, confidence, distance) VALUES (?, ?, ?, ?, ?)');
+  const segs = db.prepare<[], SegmentRow>('SELECT * FROM segments ORDER BY id');
+  const liveSegs = db.prepare<[], SegmentRow>('SELECT * FROM segments WHERE retired_at IS NULL ORDER BY id');
+  const members = db.prepare<[number], [string, string]>('SELECT customer_id, segment_id FROM memberships WHERE model_id = ?');
+  const sizes = db.prepare<[number], { segment_id: string; n: number }>(
+    'SELECT segment_id, COUNT(*) AS n FROM memberships WHERE model_id = ? GROUP BY segment_id',
+  );
+
+  const save = db.transaction((m: NewModel, segments: readonly NewSegment[], rows: Iterable<MembershipRow>): number => {
+    retireModels.run();
+    const id = Number(
+      insModel.run(
+        m.runId,
+        m.createdAt,
+        m.algorithm,
+        JSON.stringify(m.params),
+        JSON.stringify(m.featureSpec),
+        JSON.stringify(m.scaler),
+        JSON.stringify(m.centroids),
+        JSON.stringify(m.metrics),
+        JSON.stringify(m.candidates),
+      ).lastInsertRowid,
+    );
+    for (const s of segments) upSegment.run(s.id, s.name, s.description, JSON.stringify(s.profile), id, m.createdAt);
+    retireSegments.run(m.createdAt, id);
+    for (const r of rows) insMember.run(r.customerId, id, r.segmentId, r.confidence, r.distance);
+    return id;
+  });
+
+  return {
+    activeModel(): ModelRecord | undefined {
+      const r = active.get();
+      return r ? toModel(r) : undefined;
+    },
+    model(id: number): ModelRecord | undefined {
+      const r = byId.get(id);
+      return r ? toModel(r) : undefined;
+    },
+    saveModel: (m: NewModel, segments: readonly NewSegment[], rows: Iterable<MembershipRow>): number => save.immediate(m, segments, rows),
+    segments(opts: { includeRetired?: boolean } = {}): SegmentRecord[] {
+      return (opts.includeRetired ? segs.all() : liveSegs.all()).map(toSegment);
+    },
+    /** customer id -> segment id for a model */
+    memberships(modelId: number): Map<string, string> {
+      const out = new Map<string, string>();
+      for (const [c, s] of members.raw().iterate(modelId)) out.set(c, s);
+      return out;
+    },
+    segmentSizes(modelId: number): Map<string, number> {
+      return new Map(sizes.all(modelId).map((r) => [r.segment_id, r.n]));
+    },
+    getMeta(key: string): string | undefined {
+      return db.prepare<[string], string>('SELECT value FROM meta WHERE key = ?').pluck().get(key);
+    },
+    setMeta(key: string, value: string): void {
+      db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
+    },
+  };
+}
+
+export type ModelsRepo = ReturnType<typeof createModelsRepo>;
