@@ -115,7 +115,7 @@ export function mapContact(r: CsvRow, connector: string, cfg: CsvConfig): ParseR
   if (country.value) c.country = country.value;
   const stage = clean(row.get('lifecycle_stage'));
   if (stage) c.lifecycleStage = stage.toLowerCase();
-  return { ok: true, record: c };
+  return { ok: true, record: c, location: row.location };
 }
 
 export function mapTransaction(r: CsvRow, connector: string, cfg: CsvConfig): ParseResult<Transaction> {
@@ -142,6 +142,7 @@ export function mapTransaction(r: CsvRow, connector: string, cfg: CsvConfig): Pa
   for (const [name, i] of l.props) properties[name] = propertyValue(r.cells[i]);
   return {
     ok: true,
+    location: row.location,
     record: {
       id: `${connector}:${id}`,
       connector,

@@ -5,7 +5,7 @@
  */
 import { readFileSync, existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { LineCounter, parseDocument, isScalar, visit, type Document } from 'yaml';
+import { LineCounter, parseDocument, isMap, isScalar, visit, type Document } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, ExitCode, UserError } from '../core/errors.js';
 import type { Registry } from '../connector/registry.js';
@@ -54,6 +54,16 @@ export function parseConfig(text: string, file: string, opts: LoadOptions): Conf
   if (problems.length) throw new ConfigError(file, problems);
 
   const lineOf = (path: Path): number | undefined => {
+    // a key's own line, when the path ends at a key of a mapping
+    if (path.length > 0) {
+      const parent = path.length === 1 ? doc.contents : doc.getIn(path.slice(0, -1) as unknown[], true);
+      const last = path[path.length - 1];
+      if (isMap(parent)) {
+        const pair = parent.items.find((it) => isScalar(it.key) && it.key.value === last);
+        const range = pair && isScalar(pair.key) ? pair.key.range : undefined;
+        if (range) return lc.linePos(range[0]).line;
+      }
+    }
     for (let p = [...path]; ; p = p.slice(0, -1)) {
       const node = p.length === 0 ? doc.contents : doc.getIn(p as unknown[], true);
       const range = (node as { range?: [number, number, number] } | undefined)?.range;
@@ -117,7 +127,7 @@ export function parseConfig(text: string, file: string, opts: LoadOptions): Conf
     });
   }
 
-  if (problems.length || !top.success) throw new ConfigError(file, problems);
+  if (problems.length || !top.success) throw new ConfigError(file, sortByLine(problems));
   const cfg = top.data;
   const baseDir = dirname(file);
   return {
@@ -130,6 +140,11 @@ export function parseConfig(text: string, file: string, opts: LoadOptions): Conf
     secrets,
     ...(cfg.demo ? { demo: { ...cfg.demo, dir: resolve(baseDir, cfg.demo.dir) } } : {}),
   };
+}
+
+function sortByLine(problems: string[]): string[] {
+  const line = (p: string): number => Number(/^line (\d+):/.exec(p)?.[1] ?? Infinity);
+  return problems.map((p, i) => [p, i] as const).sort((a, b) => line(a[0]) - line(b[0]) || a[1] - b[1]).map(([p]) => p);
 }
 
 function addIssues(

@@ -4,6 +4,7 @@
  * values, so a token that ends up inside a message string is masked too.
  */
 import { pino, type Logger as PinoLogger, type DestinationStream } from 'pino';
+import pinoPretty from 'pino-pretty';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 
@@ -67,7 +68,6 @@ export function createLogger(opts: LoggerOptions): Logger {
     dest = pino.destination({ dest: opts.file, sync: true, mkdir: true });
   } else if (opts.pretty) {
     // pino-pretty in-process (no worker thread) keeps output ordered with our own stderr writes
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     dest = prettyStream(opts.toStderr ? 2 : 1);
   } else {
     dest = pino.destination({ dest: opts.toStderr ? 2 : 1, sync: true });
@@ -75,7 +75,6 @@ export function createLogger(opts: LoggerOptions): Logger {
   return pino(base, scrubbing(dest, scrub));
 }
 
-import pinoPretty from 'pino-pretty';
 function prettyStream(fd: 1 | 2): DestinationStream {
   return pinoPretty({ destination: fd, colorize: true, sync: true, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname' });
 }

@@ -48,4 +48,5 @@ export interface Rejected {
   payload: unknown;
 }
 
-export type ParseResult<T> = { ok: true; record: T } | { ok: false; rejected: Rejected };
+/** `location` (file:line, page) travels with an accepted record so a later rejection can name it. */
+export type ParseResult<T> = { ok: true; record: T; location?: string } | { ok: false; rejected: Rejected };

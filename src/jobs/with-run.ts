@@ -3,12 +3,25 @@
  * processes; a lease left by a crashed process expires instead of blocking.
  */
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { ExitCode, UserError, isUserError } from '../core/errors.js';
 import type { RunKind, RunStatus } from '../store/runs-repo.js';
 import type { JobContext } from './context.js';
 
 const LEASE_JOB = 'pipeline';
 const LEASE_TTL_MS = 60_000;
+
+/** A holder on this machine whose process no longer exists cannot be running (a crash or a kill). */
+export function holderIsDead(holder: string): boolean {
+  const [host, pid] = holder.split(':');
+  if (host !== hostname() || !pid || !/^\d+$/.test(pid)) return false;
+  try {
+    process.kill(Number(pid), 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
 
 export interface RunOutcome<T> {
   runId: number;
@@ -26,8 +39,12 @@ export async function withRun<T>(
   const nowIso = (): string => ctx.now().toISOString();
   store.runs.markStaleInterrupted(nowIso(), Date.now());
   const runId = store.runs.start(kind, ctx.trigger, nowIso());
-  const holder = `${process.pid}:${randomUUID()}`;
-  const lease = store.runs.acquireLease(LEASE_JOB, runId, holder, LEASE_TTL_MS, Date.now());
+  const holder = `${hostname()}:${process.pid}:${randomUUID()}`;
+  const lease = store.runs.acquireLease(LEASE_JOB, runId, holder, LEASE_TTL_MS, Date.now(), holderIsDead);
+  if (lease.ok && lease.tookOverFrom !== undefined) {
+    store.runs.markInterrupted(lease.tookOverFrom, nowIso());
+    ctx.logger.warn({ run: lease.tookOverFrom }, 'took over the lock of a run whose process is gone');
+  }
   if (!lease.ok) {
     store.runs.finish(runId, 'skipped', {}, `run ${lease.heldBy} holds the lock`, nowIso());
     throw new UserError('RUN_LOCKED', `another run (#${lease.heldBy}) is in progress`, {

@@ -57,9 +57,20 @@ export function createRunsRepo(db: Db) {
   );
 
   const acquire = db.transaction(
-    (job: string, runId: number, holder: string, ttlMs: number, nowMs: number): { ok: true } | { ok: false; heldBy: number } => {
+    (
+      job: string,
+      runId: number,
+      holder: string,
+      ttlMs: number,
+      nowMs: number,
+      isDead: (holder: string) => boolean,
+    ): { ok: true; tookOverFrom?: number } | { ok: false; heldBy: number } => {
       const cur = lockGet.get(job);
-      if (cur && cur.expires_at > nowMs && cur.holder !== holder) return { ok: false, heldBy: cur.run_id };
+      if (cur && cur.expires_at > nowMs && cur.holder !== holder) {
+        if (!isDead(cur.holder)) return { ok: false, heldBy: cur.run_id };
+        lockPut.run(job, runId, holder, nowMs + ttlMs);
+        return { ok: true, tookOverFrom: cur.run_id };
+      }
       lockPut.run(job, runId, holder, nowMs + ttlMs);
       return { ok: true };
     },
@@ -90,8 +101,12 @@ export function createRunsRepo(db: Db) {
     markStaleInterrupted(now: string, nowMs: number): number {
       return staleRunning.run(now, nowMs).changes;
     },
-    acquireLease: (job: string, runId: number, holder: string, ttlMs: number, nowMs: number) =>
-      acquire.immediate(job, runId, holder, ttlMs, nowMs),
+    /** Takes the job's lease unless a live holder has it; `isDead` lets a crashed holder's lease be taken over. */
+    acquireLease: (job: string, runId: number, holder: string, ttlMs: number, nowMs: number, isDead: (holder: string) => boolean = () => false) =>
+      acquire.immediate(job, runId, holder, ttlMs, nowMs, isDead),
+    markInterrupted(id: number, now: string): void {
+      db.prepare("UPDATE runs SET status = 'interrupted', finished_at = ? WHERE id = ? AND status = 'running'").run(now, id);
+    },
     renewLease(job: string, holder: string, ttlMs: number, nowMs: number): void {
       lockRenew.run(nowMs + ttlMs, job, holder);
     },

@@ -10,6 +10,8 @@ export interface PageWrite {
   stream: 'contacts' | 'transactions';
   contacts?: readonly Contact[];
   transactions?: readonly Transaction[];
+  /** where each accepted record came from (same order), for rejections found at commit */
+  locations?: readonly (string | undefined)[];
   /** External ids the source reports as deleted. */
   deleted?: readonly string[];
   rejected: readonly Rejected[];
@@ -85,11 +87,15 @@ export function createSyncRepo(db: Db) {
       });
       upserted++;
     }
-    for (const t of p.transactions ?? []) {
+    const txs = p.transactions ?? [];
+    for (let i = 0; i < txs.length; i++) {
+      const t = txs[i] as Transaction;
       if (!contactExists.get(t.contactId)) {
+        const location = p.locations?.[i];
         rejected.push({
           externalId: t.externalId,
           reason: `contact ${t.contactId.slice(t.connector.length + 1)} not found in this connector's contacts`,
+          ...(location !== undefined ? { location } : {}),
           payload: t,
         });
         continue;

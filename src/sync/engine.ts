@@ -74,11 +74,14 @@ export async function syncConnector(
     try {
       for await (const page of stream.read(ctx, from, { full: opts.full, pageSize: deps.pageSize })) {
         const accepted: (Contact | Transaction)[] = [];
+        const locations: (string | undefined)[] = [];
         const rejected: Rejected[] = [];
         for (const raw of page.records) {
           const r = stream.parse(raw, { connector: conn.name, config: conn.settings });
-          if (r.ok) accepted.push(r.record);
-          else rejected.push(r.rejected);
+          if (r.ok) {
+            accepted.push(r.record);
+            locations.push(r.location);
+          } else rejected.push(r.rejected);
         }
         const c = deps.store.sync.commitPage({
           runId: opts.runId,
@@ -86,6 +89,7 @@ export async function syncConnector(
           stream: name,
           ...(name === 'contacts' ? { contacts: accepted as Contact[] } : { transactions: accepted as Transaction[] }),
           ...(page.deleted ? { deleted: page.deleted } : {}),
+          locations,
           rejected,
           checkpoint: page.checkpoint,
           now: deps.now().toISOString(),
