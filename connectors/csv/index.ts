@@ -2,34 +2,45 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { defineConnector, type Stream } from '../../src/connector/contract.js';
-import type { Contact, Transaction } from '../../src/core/records.js';
+import type { Contact, ParseResult, Transaction } from '../../src/core/records.js';
 import { csvConfigSchema, type CsvConfig, type CsvTarget } from './config.js';
-import { csvCheckpointSchema, readCsvPages, type CsvRow } from './read.js';
-import { mapContact, mapTransaction } from './map.js';
+import { csvCheckpointSchema } from './read.js';
+import { parsedPages, type CsvStreamName } from './parsed-pages.js';
 import { csvWriter } from './writer.js';
 
-function stream<T>(
-  file: (c: CsvConfig) => string | undefined,
-  label: string,
-  map: (r: CsvRow, connector: string, c: CsvConfig) => ReturnType<Stream<CsvConfig, T>['parse']>,
-): Stream<CsvConfig, T> {
+function isParseResult<T>(raw: unknown): raw is ParseResult<T> {
+  return typeof raw === 'object' && raw !== null && typeof (raw as { ok?: unknown }).ok === 'boolean';
+}
+
+/**
+ * Rows are parsed and mapped while they are read (on a worker thread), so the
+ * records a page carries are already ParseResults and parse() hands them on.
+ */
+function stream<T>(name: CsvStreamName, file: (c: CsvConfig) => string | undefined): Stream<CsvConfig, T> {
   return {
     checkpointSchema: csvCheckpointSchema,
     async *read(ctx, from, opts) {
       const f = file(ctx.config);
       if (f === undefined) return;
-      yield* readCsvPages({
-        file: resolve(ctx.baseDir, f),
-        label,
-        delimiter: ctx.config.delimiter,
-        pageSize: opts.pageSize,
-        from: from ? csvCheckpointSchema.parse(from) : undefined,
-        full: opts.full,
-        signal: ctx.signal,
-        progress: ctx.progress,
-      });
+      yield* parsedPages(
+        {
+          stream: name,
+          file: resolve(ctx.baseDir, f),
+          label: name,
+          pageSize: opts.pageSize,
+          from: from ? csvCheckpointSchema.parse(from) : undefined,
+          full: opts.full,
+          connector: ctx.name,
+          config: ctx.config,
+        },
+        ctx.signal,
+        ctx.progress,
+      );
     },
-    parse: (raw, { connector, config }) => map(raw as CsvRow, connector, config),
+    parse(raw) {
+      if (!isParseResult<T>(raw)) throw new Error('csv stream: a page record is not a parse result');
+      return raw;
+    },
   };
 }
 
@@ -48,8 +59,8 @@ export default defineConnector<CsvConfig, CsvTarget>({
     return { lines };
   },
   streams: {
-    contacts: stream<Contact>((c) => c.contacts, 'contacts', mapContact),
-    transactions: stream<Transaction>((c) => c.transactions, 'transactions', mapTransaction),
+    contacts: stream<Contact>('contacts', (c) => c.contacts),
+    transactions: stream<Transaction>('transactions', (c) => c.transactions),
   },
   writer: csvWriter,
 });
