@@ -146,7 +146,7 @@ CREATE TABLE outbox (
   state       TEXT NOT NULL,                 -- pending | done | failed | superseded
   attempts    INTEGER NOT NULL DEFAULT 0,
   last_error  TEXT,
-  UNIQUE (run_id, op_key)
+  UNIQUE (run_id, target, op_key)
 );
 CREATE INDEX outbox_pending ON outbox(target, state);
 

@@ -45,7 +45,8 @@ export function createPushRepo(db: Db) {
   const pushed = db.prepare<[string], [string, string, string]>('SELECT external_id, segment_id, customer_id FROM pushed WHERE target = ?');
   const supersede = db.prepare("UPDATE outbox SET state = 'superseded' WHERE target = ? AND state IN ('pending', 'failed')");
   const insOp = db.prepare(
-    "INSERT INTO outbox (run_id, target, op_key, op, external_id, customer_id, segment_id, state) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending')",
+    `INSERT INTO outbox (run_id, target, op_key, op, external_id, customer_id, segment_id, state) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending')
+     ON CONFLICT (run_id, target, op_key) DO UPDATE SET state = 'pending', last_error = NULL`,
   );
   const pending = db.prepare<[string, number, number], { id: number; op_key: string; op: 'add' | 'remove'; external_id: string; customer_id: string; segment_id: string; attempts: number }>(
     "SELECT id, op_key, op, external_id, customer_id, segment_id, attempts FROM outbox WHERE target = ? AND state = 'pending' AND id > ? ORDER BY id LIMIT ?",

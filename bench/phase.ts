@@ -1,0 +1,106 @@
+/**
+ * One benchmark phase in its own process, so its peak RSS is its own. Prints one
+ * JSON line: { phase, ms, maxRssMb, ...figures }.
+ */
+import { rmSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { kmeans as mlKmeans } from 'ml-kmeans';
+import { main } from '../src/cli/main.js';
+import { openStore } from '../src/store/index.js';
+import { buildFeatures, featureSpec } from '../src/features/build.js';
+import { fitScaler, transform } from '../src/features/scaler.js';
+import { kmeans } from '../src/ml/kmeans.js';
+import { createRng } from '../src/ml/random.js';
+import { featuresSchema } from '../src/config/schema.js';
+
+const [phase, ...args] = process.argv.slice(2);
+
+function report(figures: Record<string, unknown>): void {
+  const maxRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
+  process.stdout.write(`${JSON.stringify({ phase, maxRssMb, ...figures })}\n`);
+}
+
+async function run(): Promise<void> {
+  switch (phase) {
+    case 'insert-reference': {
+      // plain better-sqlite3: the same row shape, random then sequential keys, 5,000 per transaction
+      const [file, nArg] = args as [string, string];
+      const n = Number(nArg);
+      const out: Record<string, number> = {};
+      for (const order of ['random', 'sequential'] as const) {
+        rmSync(file, { force: true });
+        rmSync(`${file}-wal`, { force: true });
+        const db = new Database(file);
+        db.pragma('journal_mode = WAL');
+        db.pragma('synchronous = NORMAL');
+        db.exec('CREATE TABLE t (id TEXT PRIMARY KEY, contact_id TEXT, amount REAL, currency TEXT, occurred_at TEXT, status TEXT, properties TEXT)');
+        const ins = db.prepare('INSERT INTO t VALUES (?, ?, ?, ?, ?, ?, ?)');
+        const rng = createRng(1);
+        const tx = db.transaction((from: number, to: number) => {
+          for (let i = from; i < to; i++) {
+            const key = order === 'random' ? Math.floor(rng.next() * 1e12).toString(36) + i : String(i).padStart(9, '0');
+            ins.run(`files:t${key}`, `files:c${i % 100000}`, i * 0.5, 'USD', '2025-01-01T00:00:00.000Z', 'won', '{}');
+          }
+        });
+        const t0 = performance.now();
+        for (let i = 0; i < n; i += 5000) tx(i, Math.min(n, i + 5000));
+        out[`${order}RowsPerSec`] = Math.round(n / ((performance.now() - t0) / 1000));
+        db.close();
+      }
+      rmSync(file, { force: true });
+      rmSync(`${file}-wal`, { force: true });
+      report(out);
+      return;
+    }
+    case 'sync': {
+      const [config] = args as [string];
+      const t0 = performance.now();
+      const code = await main(['--config', config, '--json', 'sync', '--full']);
+      report({ ms: Math.round(performance.now() - t0), exitCode: code });
+      return;
+    }
+    case 'features-kmeans': {
+      const [storeFile, kArg, withReference] = args as [string, string, string | undefined];
+      const k = Number(kArg);
+      const store = openStore(storeFile, { readonly: true });
+      const t0 = performance.now();
+      const spec = featureSpec(featuresSchema.parse({ preset: 'rfm', asOf: '2026-06-30' }), new Date());
+      const fm = buildFeatures(store.features, spec);
+      const scaler = fitScaler(fm.raw, fm.n, fm.d, spec.transforms);
+      const X = transform(scaler, fm.raw, fm.n, fm.d);
+      const tFeatures = performance.now();
+      const m = kmeans(X, fm.n, fm.d, k, { seed: 42, nInit: 1 });
+      const tKmeans = performance.now();
+      const figures: Record<string, unknown> = {
+        rows: fm.n,
+        d: fm.d,
+        featuresMs: Math.round(tFeatures - t0),
+        kmeansMs: Math.round(tKmeans - tFeatures),
+        inertia: m.inertia,
+        iterations: m.iterations,
+      };
+      if (withReference === 'ref') {
+        const rows: number[][] = new Array<number[]>(fm.n);
+        for (let i = 0; i < fm.n; i++) rows[i] = Array.from(X.subarray(i * fm.d, (i + 1) * fm.d));
+        const r0 = performance.now();
+        const ref = mlKmeans(rows, k, { seed: 42, initialization: 'kmeans++', maxIterations: 300 });
+        figures.mlKmeansMs = Math.round(performance.now() - r0);
+        figures.mlKmeansIterations = ref.iterations;
+      }
+      store.close();
+      report(figures);
+      return;
+    }
+    case 'segment': {
+      const [config] = args as [string];
+      const t0 = performance.now();
+      const code = await main(['--config', config, '--json', 'segment']);
+      report({ ms: Math.round(performance.now() - t0), exitCode: code });
+      return;
+    }
+    default:
+      throw new Error(`unknown phase ${phase}`);
+  }
+}
+
+await run();
