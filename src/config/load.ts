@@ -5,7 +5,7 @@
  */
 import { readFileSync, existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { LineCounter, parseDocument, isMap, isScalar, visit, type Document } from 'yaml';
+import { LineCounter, parseDocument, isMap, isPair, isScalar, isSeq, visit, type Document } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError, ExitCode, UserError } from '../core/errors.js';
 import type { Registry } from '../connector/registry.js';
@@ -50,7 +50,7 @@ export function parseConfig(text: string, file: string, opts: LoadOptions): Conf
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   const problems: string[] = [];
-  for (const e of doc.errors) problems.push(`line ${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}`);
+  for (const e of doc.errors) problems.push(`line ${lc.linePos(e.pos[0]).line}: ${e.message.split('\n')[0]}`);
   if (problems.length) throw new ConfigError(file, problems);
 
   const lineOf = (path: Path): number | undefined => {
@@ -76,7 +76,10 @@ export function parseConfig(text: string, file: string, opts: LoadOptions): Conf
     problems.push(`${line !== undefined ? `line ${line}: ` : ''}${pathText(path)}: ${msg}`);
   };
 
-  const secrets = interpolate(doc, env, lc, problems);
+  const missing: Path[] = [];
+  const secrets = interpolate(doc, env, lc, problems, missing);
+  // a missing variable is one problem: drop what the schema then says about the same key
+  const unaffected = (p: string): boolean => !missing.some((m) => p.includes(`: ${pathText(m)}: `));
   const data: unknown = doc.toJS() ?? {};
 
   const top = configSchema.safeParse(data);
@@ -127,7 +130,7 @@ export function parseConfig(text: string, file: string, opts: LoadOptions): Conf
     });
   }
 
-  if (problems.length || !top.success) throw new ConfigError(file, sortByLine(problems));
+  if (problems.length || !top.success) throw new ConfigError(file, sortByLine(problems.filter((p) => unaffected(p) || p.includes('environment variable'))));
   const cfg = top.data;
   const baseDir = dirname(file);
   return {
@@ -169,8 +172,27 @@ function addIssues(
   }
 }
 
+/** The config path of a node from visit()'s ancestors: map keys and sequence indices. */
+function ancestorPath(ancestors: readonly unknown[], node: unknown): Path {
+  const out: PropertyKey[] = [];
+  const chain = [...ancestors, node];
+  for (let i = 0; i < chain.length - 1; i++) {
+    const a = chain[i];
+    const next = chain[i + 1];
+    if (isPair(a) && isScalar(a.key)) out.push(String(a.key.value));
+    else if (isSeq(a)) out.push(a.items.indexOf(next as never));
+  }
+  return out;
+}
+
 /** Replaces ${VAR} and ${VAR:-default} in string scalars; returns the secret values it saw. */
-function interpolate(doc: Document, env: Record<string, string | undefined>, lc: LineCounter, problems: string[]): string[] {
+function interpolate(
+  doc: Document,
+  env: Record<string, string | undefined>,
+  lc: LineCounter,
+  problems: string[],
+  missing: Path[],
+): string[] {
   const secrets: string[] = [];
   visit(doc, {
     Pair(_, pair) {
@@ -181,14 +203,16 @@ function interpolate(doc: Document, env: Record<string, string | undefined>, lc:
         secrets.push(value.value);
       }
     },
-    Scalar(_, node) {
+    Scalar(_, node, ancestors) {
       if (typeof node.value !== 'string' || !node.value.includes('${')) return;
       const line = node.range ? lc.linePos(node.range[0]).line : undefined;
+      const path = ancestorPath(ancestors, node);
       node.value = node.value.replace(ENV_REF, (_m, name: string, dflt: string | undefined) => {
         const v = env[name];
         if (v === undefined || v === '') {
           if (dflt !== undefined) return dflt;
-          problems.push(`${line !== undefined ? `line ${line}: ` : ''}environment variable ${name} is not set (set it, or add it to .env)`);
+          problems.push(`${line !== undefined ? `line ${line}: ` : ''}${pathText(path)}: environment variable ${name} is not set (set it, or add it to .env)`);
+          missing.push(path);
           return '';
         }
         if (v.length >= 6) secrets.push(v);

@@ -77,6 +77,12 @@ function fastUtc(s: string): string | undefined {
   return len === 24 ? s : `${s.slice(0, 19)}.000Z`;
 }
 
+// Retired codes (CLDR still names them) and codes that are not countries: never produced.
+const NOT_COUNTRIES = new Set([
+  'UK', 'FX', 'SU', 'YU', 'DY', 'HV', 'ZR', 'TP', 'BU', 'CS', 'DD', 'NH', 'RH', 'VD', 'YD', 'AN', 'NT', 'QU', 'ZZ', 'EU', 'EZ', 'UN',
+  'QO', 'AC', 'CP', 'DG', 'EA', 'IC', 'TA', 'CQ',
+]);
+
 let countryIndex: Map<string, string> | undefined;
 
 /** Country names and codes to ISO alpha-2, from the runtime's own region names (Intl). */
@@ -88,10 +94,12 @@ function countries(): Map<string, string> {
   for (let i = 0; i < 26; i++) {
     for (let j = 0; j < 26; j++) {
       const code = String.fromCharCode(A + i, A + j);
+      // X* and Q* are private-use ranges (pseudo-locales such as XA, XB)
+      if (NOT_COUNTRIES.has(code) || (code[0] === 'X' && code !== 'XK') || (code[0] === 'Q' && code >= 'QM')) continue;
       const name = names.of(code);
       if (!name || name === code) continue;
       m.set(code.toLowerCase(), code);
-      m.set(name.toLowerCase(), code);
+      if (!m.has(name.toLowerCase())) m.set(name.toLowerCase(), code);
     }
   }
   for (const [alias, code] of [
@@ -99,6 +107,8 @@ function countries(): Map<string, string> {
     ['uk', 'GB'], ['u.k.', 'GB'], ['great britain', 'GB'], ['england', 'GB'], ['scotland', 'GB'], ['wales', 'GB'],
     ['holland', 'NL'], ['the netherlands', 'NL'], ['deutschland', 'DE'], ['españa', 'ES'], ['россия', 'RU'],
     ['south korea', 'KR'], ['korea', 'KR'], ['czech republic', 'CZ'], ['uae', 'AE'], ['ivory coast', 'CI'],
+    ['turkey', 'TR'], ['türkiye', 'TR'], ['russia', 'RU'], ['vietnam', 'VN'], ['czechia', 'CZ'], ['burma', 'MM'],
+    ['democratic republic of the congo', 'CD'], ['republic of the congo', 'CG'], ['east timor', 'TL'],
   ] as const) m.set(alias, code);
   countryIndex = m;
   return m;
@@ -137,6 +147,7 @@ export function normalizeAmount(raw: string | number | null | undefined, field: 
 export function propertyValue(raw: string | undefined): string | number | null {
   const s = clean(raw);
   if (s === undefined) return null;
-  if (/^-?(\d+\.?\d*|\.\d+)$/.test(s) && s.length < 16) return Number(s);
+  // a leading zero (ZIP codes, phone numbers, ids) is part of the value: keep it as text
+  if (/^-?(\d+\.?\d*|\.\d+)$/.test(s) && s.length < 16 && !/^-?0\d/.test(s)) return Number(s);
   return s;
 }

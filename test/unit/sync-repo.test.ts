@@ -1,0 +1,235 @@
+import { describe, it, expect, beforeEach, afterEach } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { openStore, type Store } from '../../src/store/index.js';
+import type { PageWrite } from '../../src/store/sync-repo.js';
+import type { Contact, Rejected, Transaction } from '../../src/core/records.js';
+
+let dir: string;
+let store: Store;
+let raw: Database.Database;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'segsync-sync-'));
+  const file = join(dir, 'store.db');
+  store = openStore(file);
+  raw = new Database(file, { readonly: true });
+});
+afterEach(() => {
+  raw.close();
+  store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const NOW = '2025-01-10T00:00:00.000Z';
+
+function contact(ext: string, over: Partial<Contact> = {}, connector = 'files'): Contact {
+  return {
+    id: `${connector}:${ext}`,
+    connector,
+    externalId: ext,
+    createdAt: '2024-01-01T00:00:00.000Z',
+    updatedAt: '2024-06-01T00:00:00.000Z',
+    properties: {},
+    ...over,
+  };
+}
+
+function tx(ext: string, contactExt: string, over: Partial<Transaction> = {}): Transaction {
+  return {
+    id: `files:${ext}`,
+    connector: 'files',
+    externalId: ext,
+    contactId: `files:${contactExt}`,
+    amount: 10,
+    currency: 'USD',
+    occurredAt: '2024-05-01T00:00:00.000Z',
+    status: 'won',
+    properties: {},
+    ...over,
+  };
+}
+
+function contactsPage(contacts: Contact[], over: Partial<PageWrite> = {}): PageWrite {
+  return { runId: 1, connector: 'files', stream: 'contacts', contacts, rejected: [], checkpoint: { page: 1 }, now: NOW, ...over };
+}
+function txPage(transactions: Transaction[], over: Partial<PageWrite> = {}): PageWrite {
+  return { runId: 1, connector: 'files', stream: 'transactions', transactions, rejected: [], checkpoint: { page: 1 }, now: NOW, ...over };
+}
+
+interface ContactRow {
+  id: string;
+  customer_id: string;
+  email: string | null;
+  first_name: string | null;
+  updated_at: string;
+  deleted_at: string | null;
+  properties: string;
+}
+const row = (id: string): ContactRow | undefined =>
+  raw.prepare<[string], ContactRow>('SELECT * FROM contacts WHERE id = ?').get(id);
+const count = (sql: string): number => raw.prepare<[], number>(sql).pluck().get() ?? -1;
+
+describe('commitPage: contacts', () => {
+  it('inserts contacts with their fields and properties', () => {
+    const r = store.sync.commitPage(
+      contactsPage([contact('1', { email: 'a@example.com', firstName: 'Ann', properties: { visits: 3, tier: 'gold', none: null } })]),
+    );
+    expect(r).toEqual({ upserted: 1, deleted: 0, quarantined: 0 });
+    const c = row('files:1');
+    expect(c).toMatchObject({ email: 'a@example.com', first_name: 'Ann', deleted_at: null });
+    expect(JSON.parse(c!.properties)).toEqual({ visits: 3, tier: 'gold', none: null });
+  });
+
+  it('gives contacts with the same email one customer, across connectors', () => {
+    store.sync.commitPage(
+      contactsPage([contact('1', { email: 'same@example.com' }), contact('2', { email: 'other@example.com' }), contact('3')]),
+    );
+    store.sync.commitPage(
+      contactsPage([contact('900', { email: 'same@example.com' }, 'hubspot')], { connector: 'hubspot' }),
+    );
+    const a = row('files:1')!.customer_id;
+    expect(row('hubspot:900')!.customer_id).toBe(a);
+    expect(row('files:2')!.customer_id).not.toBe(a);
+    expect(row('files:3')!.customer_id).not.toBe(a);
+    expect(row('files:3')!.customer_id).not.toBe(row('files:2')!.customer_id);
+    expect(store.status.counts().customers).toBe(3);
+  });
+
+  it('derives customer ids deterministically (same ids in a rebuilt store, in any order)', () => {
+    const contacts = [contact('1', { email: 'x@example.com' }), contact('2')];
+    store.sync.commitPage(contactsPage(contacts));
+    const first = [row('files:1')!.customer_id, row('files:2')!.customer_id];
+    expect(first[0]).toMatch(/^cus_[0-9a-f]+$/);
+
+    const file2 = join(dir, 'second.db');
+    const s2 = openStore(file2);
+    s2.sync.commitPage(contactsPage([...contacts].reverse()));
+    s2.close();
+    const raw2 = new Database(file2, { readonly: true });
+    const get = raw2.prepare<[string], string>('SELECT customer_id FROM contacts WHERE id = ?').pluck();
+    const second = ['files:1', 'files:2'].map((id) => get.get(id));
+    raw2.close();
+    expect(second).toEqual(first);
+  });
+
+  it('lets a newer updatedAt win', () => {
+    store.sync.commitPage(contactsPage([contact('1', { firstName: 'Old', updatedAt: '2024-06-01T00:00:00.000Z' })]));
+    store.sync.commitPage(contactsPage([contact('1', { firstName: 'New', updatedAt: '2024-07-01T00:00:00.000Z' })]));
+    expect(row('files:1')).toMatchObject({ first_name: 'New', updated_at: '2024-07-01T00:00:00.000Z' });
+  });
+
+  it('does not let an older duplicate overwrite a newer record (across pages and within one page)', () => {
+    store.sync.commitPage(contactsPage([contact('1', { firstName: 'New', email: 'new@example.com', updatedAt: '2024-07-01T00:00:00.000Z' })]));
+    store.sync.commitPage(contactsPage([contact('1', { firstName: 'Old', email: 'old@example.com', updatedAt: '2024-06-01T00:00:00.000Z' })]));
+    expect(row('files:1')).toMatchObject({ first_name: 'New', email: 'new@example.com', updated_at: '2024-07-01T00:00:00.000Z' });
+
+    store.sync.commitPage(
+      contactsPage([
+        contact('2', { firstName: 'Newest', updatedAt: '2024-09-01T00:00:00.000Z' }),
+        contact('2', { firstName: 'Stale', updatedAt: '2024-08-01T00:00:00.000Z' }),
+      ]),
+    );
+    expect(row('files:2')).toMatchObject({ first_name: 'Newest' });
+    expect(count("SELECT count(*) FROM contacts WHERE id = 'files:2'")).toBe(1);
+  });
+
+  it('moves a contact to a new customer when its email changes', () => {
+    store.sync.commitPage(contactsPage([contact('1', { email: 'a@example.com' }), contact('2', { email: 'b@example.com' })]));
+    store.sync.commitPage(contactsPage([contact('1', { email: 'b@example.com', updatedAt: '2024-08-01T00:00:00.000Z' })]));
+    expect(row('files:1')!.customer_id).toBe(row('files:2')!.customer_id);
+  });
+
+  it('saves the checkpoint in the same call, replacing the previous one', () => {
+    expect(store.sync.getCheckpoint('files', 'contacts')).toBeUndefined();
+    store.sync.commitPage(contactsPage([contact('1')], { checkpoint: { offset: 100, done: false } }));
+    expect(store.sync.getCheckpoint('files', 'contacts')).toEqual({ offset: 100, done: false });
+    store.sync.commitPage(contactsPage([], { checkpoint: { offset: 250, done: true } }));
+    expect(store.sync.getCheckpoint('files', 'contacts')).toEqual({ offset: 250, done: true });
+    // per connector and stream
+    expect(store.sync.getCheckpoint('files', 'transactions')).toBeUndefined();
+    expect(store.sync.getCheckpoint('hubspot', 'contacts')).toBeUndefined();
+    store.sync.resetCheckpoint('files', 'contacts');
+    expect(store.sync.getCheckpoint('files', 'contacts')).toBeUndefined();
+  });
+
+  it('commits nothing, not even the checkpoint, when a record in the page fails', () => {
+    store.sync.commitPage(contactsPage([contact('0')], { checkpoint: { offset: 1 } }));
+    const broken = contact('2', { createdAt: undefined as unknown as string }); // NOT NULL violation
+    expect(() => store.sync.commitPage(contactsPage([contact('1'), broken], { checkpoint: { offset: 2 } }))).toThrow();
+    expect(row('files:1')).toBeUndefined();
+    expect(store.sync.getCheckpoint('files', 'contacts')).toEqual({ offset: 1 });
+  });
+
+  it('marks deleted ids with deleted_at, once', () => {
+    store.sync.commitPage(contactsPage([contact('1'), contact('2')]));
+    const r = store.sync.commitPage(contactsPage([], { deleted: ['1', 'does-not-exist'], now: '2025-02-02T00:00:00.000Z' }));
+    expect(r.deleted).toBe(1);
+    expect(row('files:1')!.deleted_at).toBe('2025-02-02T00:00:00.000Z');
+    expect(row('files:2')!.deleted_at).toBeNull();
+    // deleting again changes nothing and keeps the first deletion time
+    expect(store.sync.commitPage(contactsPage([], { deleted: ['1'], now: '2025-03-03T00:00:00.000Z' })).deleted).toBe(0);
+    expect(row('files:1')!.deleted_at).toBe('2025-02-02T00:00:00.000Z');
+    expect(store.status.counts()).toMatchObject({ contacts: 1, deletedContacts: 1 });
+  });
+
+  it('deletes only within the page\'s connector', () => {
+    store.sync.commitPage(contactsPage([contact('1')]));
+    store.sync.commitPage(contactsPage([contact('1', {}, 'hubspot')], { connector: 'hubspot' }));
+    store.sync.commitPage(contactsPage([], { connector: 'hubspot', deleted: ['1'] }));
+    expect(row('files:1')!.deleted_at).toBeNull();
+    expect(row('hubspot:1')!.deleted_at).toBe(NOW);
+  });
+
+  it('stores the rejections it is given in quarantine', () => {
+    const rejected: Rejected[] = [{ externalId: '7', reason: 'bad email: "x@"', location: 'contacts.csv:8', payload: { id: '7' } }];
+    const r = store.sync.commitPage(contactsPage([contact('1')], { rejected, runId: 42 }));
+    expect(r.quarantined).toBe(1);
+    expect(store.status.quarantine(42, 10)).toEqual([
+      { runId: 42, connector: 'files', stream: 'contacts', externalId: '7', location: 'contacts.csv:8', reason: 'bad email: "x@"' },
+    ]);
+  });
+});
+
+describe('commitPage: transactions', () => {
+  beforeEach(() => {
+    store.sync.commitPage(contactsPage([contact('c1', { email: 'c1@example.com' })]));
+  });
+
+  it('upserts transactions of known contacts', () => {
+    const r = store.sync.commitPage(txPage([tx('t1', 'c1'), tx('t2', 'c1', { amount: 99.5, status: 'refunded' })]));
+    expect(r).toEqual({ upserted: 2, deleted: 0, quarantined: 0 });
+    expect(count('SELECT count(*) FROM transactions')).toBe(2);
+    store.sync.commitPage(txPage([tx('t1', 'c1', { amount: 12 })]));
+    expect(raw.prepare("SELECT amount FROM transactions WHERE id = 'files:t1'").pluck().get()).toBe(12);
+    expect(count('SELECT count(*) FROM transactions')).toBe(2);
+  });
+
+  it('quarantines a transaction for an unknown contact with a reason, and still commits the rest', () => {
+    const r = store.sync.commitPage(txPage([tx('t1', 'c1'), tx('t9', 'ghost')], { runId: 5, locations: ['t.csv:2', 't.csv:3'], checkpoint: { offset: 9 } }));
+    expect(r).toEqual({ upserted: 1, deleted: 0, quarantined: 1 });
+    expect(count("SELECT count(*) FROM transactions WHERE id = 'files:t9'")).toBe(0);
+    const q = store.status.quarantine(5, 10);
+    expect(q).toHaveLength(1);
+    expect(q[0]).toMatchObject({ stream: 'transactions', externalId: 't9', location: 't.csv:3' });
+    expect(q[0]!.reason).toContain('ghost');
+    expect(q[0]!.reason).toMatch(/not found/);
+    expect(store.sync.getCheckpoint('files', 'transactions')).toEqual({ offset: 9 });
+  });
+
+  it('does not match a contact of another connector', () => {
+    store.sync.commitPage(contactsPage([contact('h1', {}, 'hubspot')], { connector: 'hubspot' }));
+    const r = store.sync.commitPage(txPage([tx('t1', 'h1')]));
+    expect(r.quarantined).toBe(1);
+  });
+
+  it('marks deleted transactions', () => {
+    store.sync.commitPage(txPage([tx('t1', 'c1'), tx('t2', 'c1')]));
+    const r = store.sync.commitPage(txPage([], { deleted: ['t2'] }));
+    expect(r.deleted).toBe(1);
+    expect(store.status.counts().transactions).toBe(1);
+    expect(raw.prepare("SELECT deleted_at FROM transactions WHERE id = 'files:t2'").pluck().get()).toBe(NOW);
+  });
+});
