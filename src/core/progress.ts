@@ -22,6 +22,17 @@ export function createProgress(opts: { tty: boolean; logger: Logger; intervalMs?
   const interval = opts.intervalMs ?? 5_000;
   return {
     start(label, total, unit = '') {
+      if (opts.tty && total === undefined && !unit) {
+        // no measure of progress: say what runs and how long it took
+        const t0 = Date.now();
+        process.stderr.write(`${label.padEnd(22)} ...`);
+        return {
+          update() {},
+          stop() {
+            process.stderr.write(` done in ${((Date.now() - t0) / 1000).toFixed(1)}s\n`);
+          },
+        };
+      }
       if (opts.tty) {
         const bar = new cliProgress.SingleBar(
           {

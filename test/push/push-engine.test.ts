@@ -28,7 +28,11 @@ function fakeConnector(remote: FakeRemote) {
     type: 'fake',
     configSchema: z.looseObject({ name: z.string(), type: z.literal('fake') }),
     check: async () => ({ lines: [] }),
-    streams: csv.streams,
+    // this fake only writes; its streams read nothing
+    streams: {
+      contacts: { checkpointSchema: z.record(z.string(), z.never()), async *read() {}, parse: () => ({ ok: false, rejected: { externalId: undefined, reason: 'unused', payload: null } }) },
+      transactions: { checkpointSchema: z.record(z.string(), z.never()), async *read() {}, parse: () => ({ ok: false, rejected: { externalId: undefined, reason: 'unused', payload: null } }) },
+    },
     writer: {
       targetSchema: z.strictObject({ connector: z.string() }),
       maxBatch: 50,
