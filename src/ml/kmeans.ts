@@ -8,6 +8,7 @@
  * most points skip the k-centre scan once clusters settle; the bounds are exact,
  * so labels and centroids are those plain Lloyd iterations would give.
  */
+import { sqDist } from './distance.js';
 import { MlInputError, assertInt, assertMatrix } from './errors.js';
 import { createRng, sampleIndices, type Rng } from './random.js';
 
@@ -477,14 +478,6 @@ function upperBound(cum: Float64Array, x: number): number {
   return lo;
 }
 
-function sqDist(a: Float64Array, ao: number, b: Float64Array, bo: number, d: number): number {
-  let s = 0;
-  for (let t = 0; t < d; t++) {
-    const diff = a[ao + t]! - b[bo + t]!;
-    s += diff * diff;
-  }
-  return s;
-}
 
 /** Mean over columns of the population variance: the scale `tol` is relative to. */
 function meanVariance(data: Float64Array, n: number, d: number): number {

@@ -6,6 +6,7 @@
  * Labels may be any integers, in any order and with gaps; they are mapped to
  * 0..k-1 in ascending order first, as scikit-learn's LabelEncoder does.
  */
+import { sqDist } from './distance.js';
 import { MlInputError, assertInt, assertMatrix } from './errors.js';
 import { createRng, sampleIndices } from './random.js';
 
@@ -370,11 +371,3 @@ function pairConfusion(a: Labels, b: Labels): PairCounts {
   return { tn: n * n - fp - fn - sumSquares, fp, fn, tp };
 }
 
-function sqDist(a: Float64Array, ao: number, b: Float64Array, bo: number, d: number): number {
-  let s = 0;
-  for (let t = 0; t < d; t++) {
-    const diff = a[ao + t]! - b[bo + t]!;
-    s += diff * diff;
-  }
-  return s;
-}

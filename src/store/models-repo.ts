@@ -78,17 +78,7 @@ const toSegment = (r: SegmentRow): SegmentRecord => ({
   retiredAt: r.retired_at,
 });
 
-export interface NewModel {
-  runId: number;
-  createdAt: string;
-  algorithm: string;
-  params: Record<string, unknown>;
-  featureSpec: unknown;
-  scaler: unknown;
-  centroids: unknown;
-  metrics: Record<string, unknown>;
-  candidates: unknown[];
-}
+export type NewModel = Omit<ModelRecord, 'id' | 'status' | 'runId'> & { runId: number };
 
 export interface NewSegment {
   id: string;
