@@ -1,7 +1,7 @@
 /** Run records and the per-job lease that keeps one run per job at a time, across processes. */
 import type { Db } from './open.js';
 
-export type RunKind = 'sync' | 'segment' | 'push' | 'run';
+export type RunKind = 'sync' | 'segment' | 'push' | 'run' | 'forget';
 export type RunTrigger = 'manual' | 'schedule' | 'webhook';
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'held' | 'interrupted' | 'skipped';
 
