@@ -1,6 +1,7 @@
 /** Connectors by type. Adding a CRM = one folder under connectors/ and one line here. */
 import type { AnyConnector } from './contract.js';
 import csv from '../../connectors/csv/index.js';
+import hubspot from '../../connectors/hubspot/index.js';
 
 export interface Registry {
   get(type: string): AnyConnector | undefined;
@@ -12,4 +13,4 @@ export function createRegistry(connectors: readonly AnyConnector[]): Registry {
   return { get: (t) => byType.get(t), types: () => [...byType.keys()].sort() };
 }
 
-export const defaultRegistry: Registry = createRegistry([csv]);
+export const defaultRegistry: Registry = createRegistry([csv, hubspot]);

@@ -1,0 +1,18 @@
+/** HubSpot as a source (contacts, deals as transactions) and a target (lists and a contact property). */
+import { defineConnector } from '../../src/connector/contract.js';
+import { checkHubspot } from './check.js';
+import { hubspotConfigSchema, type HubspotConfig, type HubspotTarget } from './config.js';
+import { contactsStream, transactionsStream } from './streams.js';
+import { hubspotWriter } from './writer.js';
+
+export default defineConnector<HubspotConfig, HubspotTarget>({
+  type: 'hubspot',
+  configSchema: hubspotConfigSchema,
+  secretKeys: ['accessToken'],
+  check: checkHubspot,
+  streams: {
+    contacts: contactsStream,
+    transactions: transactionsStream,
+  },
+  writer: hubspotWriter,
+});
