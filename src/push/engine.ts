@@ -81,6 +81,11 @@ export async function runPush(deps: PushDeps, opts: PushOptions): Promise<PushRe
 
   const segments = store.models.segments({ includeRetired: true });
   const segName = new Map(segments.map((s) => [s.id, s.name]));
+  // a retired segment's list is recorded as such, so it is handled once, not on every push
+  const retiredName = (id: string): string => {
+    const s = segments.find((x) => x.id === id);
+    return s && s.retiredAt !== null ? `${s.name} (retired)` : (segName.get(id) ?? id);
+  };
   const results: TargetResult[] = [];
   let anyFailed = false;
 
@@ -102,7 +107,10 @@ export async function runPush(deps: PushDeps, opts: PushOptions): Promise<PushRe
       errors: [],
     };
     results.push(result);
-    if (opts.dryRun || held || diff.ops.length === 0) continue;
+    // a renamed or retired segment changes the target even when no membership moves
+    const listNames = store.push.listNames(name);
+    const renamed = segments.some((s) => listNames[s.id] !== undefined && listNames[s.id] !== retiredName(s.id));
+    if (opts.dryRun || held || (diff.ops.length === 0 && !renamed)) continue;
 
     const log = deps.logger.child({ target: name });
     store.push.planOutbox(opts.runId, name, diff.ops);
@@ -115,9 +123,14 @@ export async function runPush(deps: PushDeps, opts: PushOptions): Promise<PushRe
       baseDir: config.baseDir,
       target: writer.targetSchema.parse(target),
     };
-    const refs: SegmentRef[] = segments.map((s) => ({ id: s.id, name: s.name, description: s.description, retired: s.retiredAt !== null }));
+    const refs: SegmentRef[] = segments.map((s) => {
+      const ref: SegmentRef = { id: s.id, name: s.name, description: s.description, retired: s.retiredAt !== null };
+      const before = listNames[s.id];
+      if (before !== undefined && before !== retiredName(s.id)) ref.previousName = before;
+      return ref;
+    });
     const listIds = await writer.prepare(ctx, refs, store.push.lists(name));
-    store.push.putLists(name, Object.fromEntries(Object.entries(listIds).map(([seg, id]) => [seg, { listId: id, name: segName.get(seg) ?? seg }])));
+    store.push.putLists(name, Object.fromEntries(Object.entries(listIds).map(([seg, id]) => [seg, { listId: id, name: retiredName(seg) }])));
 
     const email = new Map(desired.map((d) => [d.externalId, d.email ?? undefined]));
     const deferred: Ack[] = [];

@@ -116,6 +116,10 @@ export function createPushRepo(db: Db) {
     },
     /** Records one acknowledged batch: outbox states and the pushed state, together. */
     ackBatch: (target: string, acks: readonly Ack[], now: string): void => ack.immediate(target, acks, now),
+    /** segment id -> the segment name its remote list was last given */
+    listNames(target: string): Record<string, string> {
+      return Object.fromEntries(lists.all(target).map((r) => [r.segment_id, r.name]));
+    },
     lists(target: string): Record<string, string> {
       return Object.fromEntries(lists.all(target).map((r) => [r.segment_id, r.list_id]));
     },
