@@ -4,6 +4,8 @@ import type { GlobalOptions } from './session.js';
 import { pushCommand, runCommand, segmentCommand, syncCommand } from './commands/pipeline.js';
 import { exportMembershipsCommand, runsCommand, segmentsCommand, statusCommand } from './commands/inspect.js';
 import { checkCommand, demoGenerateCommand, initCommand } from './commands/setup.js';
+import { serveCommand } from './commands/serve.js';
+import { forgetCommand } from './commands/forget.js';
 
 export type Exit = (code: number) => void;
 
@@ -41,6 +43,9 @@ export function buildProgram(exit: Exit): Command {
   program.command('run').description('sync, segment and push in one go')
     .option('--full', 're-read every source').option('--dry-run', 'plan the push, write nothing')
     .action(run((go, o: { full?: boolean; dryRun?: boolean }) => runCommand(go, o)));
+  program.command('serve').description('scheduler, admin API and dashboard (stops cleanly on SIGTERM/SIGINT)')
+    .option('--host <address>', 'bind address (default server.host, 127.0.0.1)').option('--port <n>', 'port (default server.port, 8787; 0 picks a free one)')
+    .action(run((go, o: { host?: string; port?: string }) => serveCommand(go, o)));
   program.command('status').description('store contents, last syncs, active model, quarantine')
     .action(run((go) => statusCommand(go)));
   program.command('runs').description('recent runs').option('--limit <n>', 'how many', '20')
@@ -52,6 +57,9 @@ export function buildProgram(exit: Exit): Command {
     .addOption(new Option('--format <format>', 'csv or json').default('csv'))
     .option('--out <file>', 'write to this file instead of stdout')
     .action(run((go, o: { format?: string; out?: string }) => exportMembershipsCommand(go, o)));
+  program.command('forget').description('erase one person from the store, the pushed state and the log')
+    .requiredOption('--email <address>', 'the person\'s email address')
+    .action(run((go, o: { email?: string }) => forgetCommand(go, o)));
   const demo = program.command('demo').description('the built-in demo data set');
   demo.command('generate').description('write a deterministic demo data set (contacts.csv, transactions.csv)')
     .option('--customers <n>', 'number of customers', '20000').option('--out <dir>', 'output directory', './data/demo')

@@ -32,13 +32,22 @@ features:
   # currency: { base: USD, rates: { EUR: 1.08, GBP: 1.27 } }
 
 segmentation:
-  algorithm: auto             # auto | kmeans
+  algorithm: auto             # auto | kmeans | gmm | hierarchical | dbscan
+  algorithms: [kmeans, gmm, hierarchical, dbscan]   # what auto compares
   k: { min: 3, max: 8 }       # or a fixed number, e.g. k: 5
   select: silhouette          # silhouette | davies-bouldin | calinski-harabasz
   tolerance: 0.1              # prefer the largest k within this share of the best index
   minSegmentShare: 0.02       # never choose a model with a segment smaller than this
   nInit: 4                    # k-means restarts
   silhouetteSample: 10000     # exact silhouette up to this many customers, a seeded sample above
+  validationShare: 0.2        # customers held out to score the candidates
+  fitSample: 50000            # candidates are fitted on at most this many customers
+  minStability: 0.6           # refuse a model whose resampled fits agree less than this (adjusted Rand index)
+  stabilityRounds: 3
+  maxNoiseShare: 0.2          # DBSCAN: at most this share of customers as outliers
+  gmm: { covariance: full }   # full | diag
+  hierarchical: { linkage: ward }   # ward | average | complete
+  dbscan: { minPts: 10 }      # eps: chosen from the k-distance knee unless given
   seed: 42
 
 push:
@@ -46,6 +55,19 @@ push:
   targets:
     - connector: files
       file: ./data/memberships.csv
+
+# What \`segsync serve\` runs by itself (cron expressions, read in \`timezone\`).
+# schedule:
+#   sync: "*/30 * * * *"
+#   segment: "0 3 * * *"
+#   push: after-segment
+#   timezone: UTC
+
+# The admin API and dashboard of \`segsync serve\`.
+server:
+  host: 127.0.0.1             # any other address needs a token
+  port: 8787
+  # token: \${SEGSYNC_ADMIN_TOKEN}
 `;
 
 export const ENV_TEMPLATE = `# Environment for segsync. Copy to .env (never commit it) or export these.

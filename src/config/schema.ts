@@ -4,6 +4,7 @@
  * an unknown key is an error with its path and a "did you mean".
  */
 import { z } from 'zod';
+import { validateDetailed as validateCron } from 'node-cron';
 
 const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
@@ -49,9 +50,13 @@ const kRange = z
   .strictObject({ min: z.number().int().min(2), max: z.number().int().min(2) })
   .refine((r) => r.min <= r.max, { message: 'k.min must not exceed k.max' });
 
+export const algorithmSchema = z.enum(['kmeans', 'gmm', 'hierarchical', 'dbscan']);
+
 export const segmentationSchema = z.strictObject({
-  /** auto evaluates every available algorithm; kmeans is the baseline. */
-  algorithm: z.enum(['auto', 'kmeans']).default('auto'),
+  /** auto evaluates every algorithm in `algorithms` and picks by the rule in README.md. */
+  algorithm: z.enum(['auto', 'kmeans', 'gmm', 'hierarchical', 'dbscan']).default('auto'),
+  /** What `auto` evaluates. */
+  algorithms: z.array(algorithmSchema).min(1).default(['kmeans', 'gmm', 'hierarchical', 'dbscan']),
   /** A fixed k, or a range to choose from. */
   k: z.union([z.number().int().min(2), kRange]).default({ min: 3, max: 8 }),
   /** Main index for choosing k. */
@@ -64,6 +69,20 @@ export const segmentationSchema = z.strictObject({
   nInit: z.number().int().min(1).max(50).default(4),
   /** Rows scored for the silhouette (exact up to this many; a seeded sample above). */
   silhouetteSample: z.number().int().min(100).default(10_000),
+  /** Share of customers held out to score candidates (seeded split). */
+  validationShare: z.number().min(0.05).max(0.5).default(0.2),
+  /** Candidates are fitted on at most this many training rows (a seeded sample). */
+  fitSample: z.number().int().min(500).default(50_000),
+  /** Refuse a finalist whose mean adjusted Rand index across resamples is below this. */
+  minStability: z.number().min(0).max(1).default(0.6),
+  /** Resamples per finalist for the stability check (0 turns it off). */
+  stabilityRounds: z.number().int().min(0).max(20).default(3),
+  /** DBSCAN candidates calling more than this share of customers noise are not chosen. */
+  maxNoiseShare: z.number().min(0).max(1).default(0.2),
+  gmm: z.strictObject({ covariance: z.enum(['full', 'diag']).default('full') }).default({ covariance: 'full' }),
+  hierarchical: z.strictObject({ linkage: z.enum(['ward', 'average', 'complete']).default('ward') }).default({ linkage: 'ward' }),
+  /** eps unset: chosen from the k-distance curve's knee. */
+  dbscan: z.strictObject({ minPts: z.number().int().min(2).default(10), eps: z.number().positive().optional() }).default({ minPts: 10 }),
   seed: z.number().int().default(42),
 });
 
@@ -92,6 +111,58 @@ export const demoSchema = z.strictObject({
   seed: z.number().int().default(42),
 });
 
+/** A cron expression (5 fields, or 6 with seconds first), checked with node-cron's parser. */
+function cronProblem(v: string): string | undefined {
+  const r = validateCron(v);
+  if (r.valid) return undefined;
+  const why = r.errors.map((e) => e.message).join('; ');
+  return `not a valid cron expression${why ? ` (${why})` : ''}: use 5 fields "minute hour day month weekday", e.g. "*/30 * * * *"`;
+}
+const cronExpr = z.string().superRefine((v, ctx) => {
+  const p = cronProblem(v);
+  if (p) ctx.addIssue({ code: 'custom', message: p });
+});
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `segsync serve` runs these jobs; a job without an entry only runs when asked (CLI or admin API). */
+export const scheduleSchema = z.strictObject({
+  /** Incremental sync of every connector. */
+  sync: cronExpr.optional(),
+  /** Rebuild features and segment the customers. */
+  segment: cronExpr.optional(),
+  /** Push memberships on its own cron, or right after each scheduled segment run that succeeds. */
+  push: z
+    .string()
+    .superRefine((v, ctx) => {
+      if (v === 'after-segment' || cronProblem(v) === undefined) return;
+      const p = /\s/.test(v.trim()) ? `${cronProblem(v)}, or "after-segment"` : `expected "after-segment" or a cron expression such as "0 4 * * *"`;
+      ctx.addIssue({ code: 'custom', message: p });
+    })
+    .optional(),
+  /** IANA time zone the cron expressions are read in. */
+  timezone: z.string().refine(isTimeZone, { message: 'unknown time zone: use an IANA name such as "UTC" or "Europe/Paris"' }).default('UTC'),
+});
+
+/** The admin API and dashboard of `segsync serve`. */
+export const serverSchema = z.strictObject({
+  /** Address to bind; anything but loopback needs a token. */
+  host: z.string().min(1).default('127.0.0.1'),
+  port: z.number().int().min(0).max(65_535).default(8787),
+  /** Bearer token for /api (use ${SEGSYNC_ADMIN_TOKEN}); empty = generate one per start (loopback only). */
+  token: z
+    .string()
+    .refine((t) => t === '' || t.length >= 16, { message: 'use at least 16 characters (e.g. `openssl rand -hex 24`)' })
+    .optional(),
+});
+
 export const configSchema = z.strictObject({
   /** SQLite feature store file; relative to the config file. */
   store: z.string().min(1).default('./data/segsync.db'),
@@ -103,12 +174,18 @@ export const configSchema = z.strictObject({
   push: pushSchema.default({ maxChurn: 0.3, targets: [] }),
   /** Generate demo data here when the files are absent (the embedded demo). */
   demo: demoSchema.optional(),
+  /** Jobs `segsync serve` runs on its own. */
+  schedule: scheduleSchema.optional(),
+  /** Admin API and dashboard of `segsync serve`. */
+  server: serverSchema.default({ host: '127.0.0.1', port: 8787 }),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;
 export type FeaturesConfig = z.infer<typeof featuresSchema>;
 export type SegmentationConfig = z.infer<typeof segmentationSchema>;
 export type PushConfig = z.infer<typeof pushSchema>;
+export type ScheduleConfig = z.infer<typeof scheduleSchema>;
+export type ServerConfig = z.infer<typeof serverSchema>;
 
 export interface ConnectorConfig {
   name: string;

@@ -30,6 +30,7 @@ export function profiles(
   const cnt = new Float64Array(k * d);
   for (let i = 0; i < n; i++) {
     const l = labels[i] as number;
+    if (l < 0) continue; // noise has its own fixed segment
     size[l] = (size[l] as number) + 1;
     rev[l] = (rev[l] as number) + (revenue[i] ?? 0);
     for (let j = 0; j < d; j++) {

@@ -11,13 +11,15 @@ import type { Store } from '../store/index.js';
 import type { MembershipRow, NewSegment } from '../store/models-repo.js';
 import { buildFeatures, featureSpec } from '../features/build.js';
 import { fitScaler, transform } from '../features/scaler.js';
-import { toJSON } from '../ml/kmeans.js';
-import { selectKMeans, kRange } from './select.js';
+import { selectModel, kRange, algorithmsFor } from './select.js';
+import { ALGORITHMS } from './candidates.js';
 import { matchSegments } from './stable-ids.js';
 import { describe, profiles } from './profile.js';
 import { nameSegments } from './names.js';
 
 export const NO_PURCHASE_SEGMENT = { id: 'seg_no_purchases', name: 'No purchases yet' } as const;
+/** DBSCAN's noise: customers unlike any dense group. */
+export const OUTLIER_SEGMENT = { id: 'seg_outliers', name: 'Outliers' } as const;
 
 export interface SegmentOptions {
   runId: number;
@@ -27,6 +29,8 @@ export interface SegmentOptions {
 
 export interface SegmentResult {
   modelId: number;
+  algorithm: string;
+  stability: number | null;
   customers: number;
   clustered: number;
   segments: number;
@@ -43,9 +47,13 @@ export function runSegmentation(
 ): SegmentResult {
   const { store, config, logger } = deps;
   const seg = { ...config.segmentation, ...(opts.k !== undefined ? { k: opts.k } : {}) };
-  if (opts.algorithm !== undefined && opts.algorithm !== 'kmeans' && opts.algorithm !== 'auto') {
-    throw new UserError('USAGE', `unknown algorithm "${opts.algorithm}" (available: auto, kmeans)`, { exitCode: 2, where: { field: '--algorithm' } });
+  if (opts.algorithm !== undefined && opts.algorithm !== 'auto' && !(ALGORITHMS as readonly string[]).includes(opts.algorithm)) {
+    throw new UserError('USAGE', `unknown algorithm "${opts.algorithm}" (available: auto, ${ALGORITHMS.join(', ')})`, {
+      exitCode: 2,
+      where: { field: '--algorithm' },
+    });
   }
+  const algorithms = algorithmsFor(seg, opts.algorithm);
   const spec = featureSpec(config.features, deps.now());
   const fTask = deps.progress.start('build features');
   const fm = buildFeatures(store.features, spec);
@@ -66,20 +74,21 @@ export function runSegmentation(
 
   const scaler = fitScaler(fm.raw, fm.n, fm.d, spec.transforms);
   const X = transform(scaler, fm.raw, fm.n, fm.d);
-  const task = deps.progress.start('segment (k-means)', ks.length, 'candidates');
-  const sel = selectKMeans(X, fm.n, fm.d, seg, task);
+  const task = deps.progress.start(`segment (${algorithms.join(', ')})`, undefined, 'candidates');
+  const sel = selectModel(X, fm.n, fm.d, seg, { algorithms, task });
   task.stop();
   const chosen = sel.candidates.find((c) => c.chosen);
   if (!chosen) throw new Error('model selection chose no candidate');
+  const labels = sel.labels;
 
   const prevModel = store.models.activeModel();
   const previous = prevModel ? store.models.memberships(prevModel.id) : new Map<string, string>();
   const prevClustered = new Map([...previous].filter(([, s]) => s !== NO_PURCHASE_SEGMENT.id));
   let seq = Number(store.models.getMeta('segment_seq') ?? '0');
-  const match = matchSegments(fm.customerIds, sel.model.labels, chosen.k, prevClustered, () => `seg_${++seq}`);
+  const match = matchSegments(fm.customerIds, labels, chosen.k, prevClustered, () => `seg_${++seq}`);
 
   const totalRevenue = fm.revenue.reduce((a, b) => a + b, 0);
-  const profs = profiles(sel.model.labels, chosen.k, fm.raw, X, fm.d, spec.columns, fm.revenue, total, totalRevenue);
+  const profs = profiles(labels, chosen.k, fm.raw, X, fm.d, spec.columns, fm.revenue, total, totalRevenue);
   const names = nameSegments(profs.map((p) => p.z));
   const segments: NewSegment[] = profs.map((p, c) => ({
     id: match.ids[c] as string,
@@ -87,6 +96,16 @@ export function runSegmentation(
     description: describe(p),
     profile: { ...p, centroidIndex: c },
   }));
+  const outliers = labels.reduce((a, l) => a + (l < 0 ? 1 : 0), 0);
+  if (outliers) {
+    const share = outliers / total;
+    segments.push({
+      id: OUTLIER_SEGMENT.id,
+      name: OUTLIER_SEGMENT.name,
+      description: `${outliers} customers (${(share * 100).toFixed(1)}%) unlike any dense group (DBSCAN noise)`,
+      profile: { size: outliers, share, revenueShare: 0, means: {}, z: {}, fixed: true },
+    });
+  }
   if (fm.noPurchase.length) {
     const share = fm.noPurchase.length / total;
     segments.push({
@@ -98,13 +117,14 @@ export function runSegmentation(
   }
 
   const ids = match.ids;
+  const segOf = (l: number): string => (l < 0 ? OUTLIER_SEGMENT.id : (ids[l] as string));
   const rows = function* (): Generator<MembershipRow> {
     for (let i = 0; i < fm.n; i++) {
       yield {
         customerId: fm.customerIds[i] as string,
-        segmentId: ids[sel.model.labels[i] as number] as string,
+        segmentId: segOf(labels[i] as number),
         confidence: sel.confidence[i] as number,
-        distance: sel.distances[i] as number,
+        distance: Number.isFinite(sel.distances[i]) ? (sel.distances[i] as number) : null,
       };
     }
     for (const c of fm.noPurchase) yield { customerId: c, segmentId: NO_PURCHASE_SEGMENT.id, confidence: 1, distance: null };
@@ -118,7 +138,7 @@ export function runSegmentation(
       const p = previous.get(fm.customerIds[i] as string);
       if (p === undefined) continue;
       both++;
-      if (p !== ids[sel.model.labels[i] as number]) moved++;
+      if (p !== segOf(labels[i] as number)) moved++;
     }
     for (const c of fm.noPurchase) {
       const p = previous.get(c);
@@ -135,16 +155,16 @@ export function runSegmentation(
     {
       runId: opts.runId,
       createdAt: deps.now().toISOString(),
-      algorithm: 'kmeans',
-      params: { k: chosen.k, seed: seg.seed, nInit: seg.nInit, select: seg.select, tolerance: seg.tolerance },
+      algorithm: chosen.algorithm,
+      params: { ...chosen.params, k: chosen.k, seed: seg.seed, select: seg.select, tolerance: seg.tolerance },
       featureSpec: spec,
       scaler,
-      centroids: { ...toJSON(sel.model), segmentIds: ids },
+      centroids: { model: sel.chosen.json, segmentIds: ids, outlierSegment: OUTLIER_SEGMENT.id },
       metrics: {
+        stability: chosen.stability,
         silhouette: chosen.silhouette,
         daviesBouldin: chosen.daviesBouldin,
         calinskiHarabasz: chosen.calinskiHarabasz,
-        inertia: chosen.inertia,
         churn,
         missing: Object.fromEntries(spec.columns.map((c, j) => [c, fm.missing[j] ?? 0])),
       },
@@ -153,9 +173,11 @@ export function runSegmentation(
     segments,
     rows(),
   );
-  logger.info({ modelId, k: chosen.k, retired: match.retired, churn }, 'model saved');
+  logger.info({ modelId, algorithm: chosen.algorithm, k: chosen.k, retired: match.retired, churn }, 'model saved');
   return {
     modelId,
+    algorithm: chosen.algorithm,
+    stability: chosen.stability,
     customers: total,
     clustered: fm.n,
     segments: segments.length,

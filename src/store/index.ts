@@ -9,6 +9,7 @@ import { createFeaturesRepo } from './features-repo.js';
 import { createModelsRepo } from './models-repo.js';
 import { createPushRepo } from './push-repo.js';
 import { createStatusRepo } from './status-repo.js';
+import { createServeRepo } from './serve-repo.js';
 import { createForgetRepo } from './forget-repo.js';
 
 export function openStore(file: string, opts: OpenOptions = {}) {
@@ -22,6 +23,7 @@ export function openStore(file: string, opts: OpenOptions = {}) {
     models: wrap(createModelsRepo(db)),
     push: wrap(createPushRepo(db)),
     status: wrap(createStatusRepo(db)),
+    serve: wrap(createServeRepo(db)),
     forget: wrap(createForgetRepo(db)),
     /** Folds the WAL back into the main file (end of a run). */
     checkpoint(): void {

@@ -9,6 +9,7 @@ import { runPush, type PushResult } from '../../push/engine.js';
 import { generateDemo } from '../../demo/generate.js';
 import type { JobContext } from '../../jobs/context.js';
 import type { RunStatus } from '../../store/runs-repo.js';
+import type { Candidate } from '../../segment/select.js';
 import { openSession, type GlobalOptions } from '../session.js';
 import { printJson, printLine } from '../output.js';
 import { table, pct, num } from '../table.js';
@@ -56,16 +57,27 @@ function printSync(r: SyncJobResult): void {
 
 function printSegment(ctx: JobContext, r: SegmentResult): void {
   printLine(
-    `model #${r.modelId}: k-means, k=${r.k}, silhouette ${num(r.silhouette, 3)}, Davies-Bouldin ${num(r.daviesBouldin, 3)}, ` +
-      `Calinski-Harabasz ${num(r.calinskiHarabasz, 0)}${r.churn === null ? '' : `, churn ${pct(r.churn)}`}`,
+    `model #${r.modelId}: ${r.algorithm}, k=${r.k}, silhouette ${num(r.silhouette, 3)}, Davies-Bouldin ${num(r.daviesBouldin, 3)}, ` +
+      `Calinski-Harabasz ${num(r.calinskiHarabasz, 0)}${r.stability === null ? '' : `, stability ${num(r.stability, 2)}`}` +
+      `${r.churn === null ? '' : `, churn ${pct(r.churn)}`} (scored on held-out customers)`,
   );
   const model = ctx.store.models.activeModel();
-  const cands = (model?.candidates ?? []) as { k: number; silhouette: number; daviesBouldin: number; calinskiHarabasz: number; minShare: number; chosen: boolean }[];
+  const cands = (model?.candidates ?? []) as Candidate[];
   if (cands.length > 1) {
     printLine(
       table(
-        ['k', 'silhouette', 'davies-bouldin', 'calinski-harabasz', 'smallest', ''],
-        cands.map((c) => [c.k, num(c.silhouette, 3), num(c.daviesBouldin, 3), num(c.calinskiHarabasz, 0), pct(c.minShare), c.chosen ? '<- chosen' : '']),
+        ['algorithm', 'k', 'silhouette', 'davies-bouldin', 'calinski-harabasz', 'smallest', 'noise', 'stability', ''],
+        cands.map((c) => [
+          c.algorithm,
+          c.k,
+          num(c.silhouette, 3),
+          num(c.daviesBouldin, 3),
+          num(c.calinskiHarabasz, 0),
+          pct(c.minShare),
+          pct(c.noiseShare),
+          c.stability === null ? '-' : num(c.stability, 2),
+          c.chosen ? '<- chosen' : c.eligible ? '' : 'set aside',
+        ]),
       ),
     );
   }
