@@ -2,6 +2,7 @@
 import type { AnyConnector } from './contract.js';
 import csv from '../../connectors/csv/index.js';
 import hubspot from '../../connectors/hubspot/index.js';
+import salesforce from '../../connectors/salesforce/index.js';
 
 export interface Registry {
   get(type: string): AnyConnector | undefined;
@@ -13,4 +14,4 @@ export function createRegistry(connectors: readonly AnyConnector[]): Registry {
   return { get: (t) => byType.get(t), types: () => [...byType.keys()].sort() };
 }
 
-export const defaultRegistry: Registry = createRegistry([csv, hubspot]);
+export const defaultRegistry: Registry = createRegistry([csv, hubspot, salesforce]);

@@ -10,6 +10,9 @@ import { dbscan, toJSON as dbscanJSON } from '../ml/dbscan.js';
 import type { AssignableModel } from '../ml/assign.js';
 import type { SegmentationConfig } from '../config/schema.js';
 
+/** The merge tree is O(n^2): built on a seeded sample of this many rows, the rest join the nearest cluster. */
+const HIERARCHICAL_SAMPLE = 5_000;
+
 export type Algorithm = 'kmeans' | 'gmm' | 'hierarchical' | 'dbscan';
 export const ALGORITHMS: readonly Algorithm[] = ['kmeans', 'gmm', 'hierarchical', 'dbscan'];
 
@@ -41,7 +44,7 @@ function fitOne(algorithm: Algorithm, params: Record<string, unknown>, X: Float6
     }
     case 'hierarchical': {
       const k = params.k as number;
-      const model = cutTree(hierarchicalTree(X, m, d, { linkage: params.linkage as 'ward', seed }), X, m, k);
+      const model = cutTree(hierarchicalTree(X, m, d, { linkage: params.linkage as 'ward', seed, maxSamples: HIERARCHICAL_SAMPLE }), X, m, k);
       return { algorithm, params, k, model, json: hierarchicalJSON(model) };
     }
     case 'dbscan': {
@@ -61,7 +64,7 @@ export function* fitCandidates(algorithm: Algorithm, X: Float64Array, m: number,
       return;
     case 'hierarchical': {
       // one tree, cut at every k
-      const tree = hierarchicalTree(X, m, d, { linkage: cfg.hierarchical.linkage, seed: cfg.seed });
+      const tree = hierarchicalTree(X, m, d, { linkage: cfg.hierarchical.linkage, seed: cfg.seed, maxSamples: HIERARCHICAL_SAMPLE });
       for (const k of ks) {
         const model = cutTree(tree, X, m, k);
         yield { algorithm, params: { k, linkage: cfg.hierarchical.linkage }, k, model, json: hierarchicalJSON(model) };
