@@ -261,8 +261,9 @@ describe('read endpoints', () => {
     expect(syncs.every((x) => x.kind === 'sync' && x.status === 'succeeded')).toBe(true);
 
     const seg = all.find((x) => x.kind === 'segment' && x.status === 'succeeded');
-    const d = (await get(`/api/runs/${seg?.id}`)).body as { model: { candidates: { k: number; chosen: boolean }[] } };
-    expect(d.model.candidates.map((c) => c.k)).toEqual([3, 4, 5]);
+    const d = (await get(`/api/runs/${seg?.id}`)).body as { model: { candidates: { algorithm: string; k: number; chosen: boolean }[] } };
+    expect(d.model.candidates.filter((c) => c.algorithm === 'kmeans').map((c) => c.k)).toEqual([3, 4, 5]);
+    expect(new Set(d.model.candidates.map((c) => c.algorithm))).toEqual(new Set(['kmeans', 'gmm', 'hierarchical', 'dbscan']));
     expect(d.model.candidates.filter((c) => c.chosen)).toHaveLength(1);
     const firstSync = all.filter((x) => x.kind === 'sync').at(-1);
     const sd = (await get(`/api/runs/${firstSync?.id}`)).body as { quarantine: { groups: { count: number }[]; first: { reason: string }[] }; model: unknown };
