@@ -73,7 +73,14 @@ segmentation: { k: { min: 3, max: 8 }, nInit: 2 }
   process.stderr.write('segsync segment (k 3..8, silhouette on a 10,000 sample)...\n');
   const seg = phase('segment', config);
 
+  process.stderr.write('CRM API calls against the minimum (nock / loopback fakes)...\n');
+  const { hubspotCallCounts } = await import('./hubspot-calls.js');
+  const { salesforceCallCounts } = await import('./salesforce-calls.js');
+  const hubspot = await hubspotCallCounts({ contacts: 10_000, deals: 20_000, changes: 10_000 });
+  const salesforce = await salesforceCallCounts({ contacts: 10_000, opportunities: 5_000, changes: 10_000 });
+
   const results = {
+    apiCalls: { hubspot, salesforce },
     customers,
     generated,
     sync: { ms: sync.ms, rowsStored: rows, transactions: counts.counts.transactions, txPerSec, rowsPerSec: Math.round(rows / ((sync.ms as number) / 1000)), maxRssMb: sync.maxRssMb },
@@ -91,6 +98,8 @@ segmentation: { k: { min: 3, max: 8 }, nInit: 2 }
     `features (SQL + matrix)       ${fk.featuresMs} ms for ${fk.rows} x ${fk.d}`,
     `k-means k=6 nInit=1           ${fk.kmeansMs} ms (${fk.iterations} iterations); ml-kmeans ${fk.mlKmeansMs ?? '-'} ms -> ${results.kmeansSpeedupVsMlKmeans}x; peak RSS ${fk.maxRssMb} MB (includes ml-kmeans' arrays)`,
     `segment (k 3..8, nInit 2)     ${seg.ms} ms; peak RSS ${seg.maxRssMb} MB`,
+    `HubSpot calls (10k contacts, 20k deals / 10k changes): pull ${hubspot.pullCalls}/${hubspot.pullMinimum}, push ${hubspot.pushCalls}/${hubspot.pushMinimum}`,
+    `Salesforce calls (10k contacts, 5k opps / 10k changes): pull ${salesforce.pullCalls}/${salesforce.pullMinimum}, push ${salesforce.pushCalls}/${salesforce.pushMinimum}`,
     `targets: >= 100,000 tx/s -> ${txPerSec >= 100_000 ? 'met' : 'NOT met'}; peak RSS < 1,536 MB -> ${Math.max(sync.maxRssMb as number, seg.maxRssMb as number) < 1536 ? 'met' : 'NOT met'}`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
