@@ -4,6 +4,7 @@ import type { GlobalOptions } from './session.js';
 import { pushCommand, runCommand, segmentCommand, syncCommand } from './commands/pipeline.js';
 import { exportMembershipsCommand, runsCommand, segmentsCommand, statusCommand } from './commands/inspect.js';
 import { checkCommand, demoGenerateCommand, initCommand } from './commands/setup.js';
+import { reportCommand } from './commands/report.js';
 import { serveCommand } from './commands/serve.js';
 import { forgetCommand } from './commands/forget.js';
 
@@ -57,6 +58,9 @@ export function buildProgram(exit: Exit): Command {
     .addOption(new Option('--format <format>', 'csv or json').default('csv'))
     .option('--out <file>', 'write to this file instead of stdout')
     .action(run((go, o: { format?: string; out?: string }) => exportMembershipsCommand(go, o)));
+  program.command('report').description('write the visual segment report: one self-contained HTML file')
+    .option('--out <file>', 'where to write it', 'report.html')
+    .action(run((go, o: { out?: string }) => reportCommand(go, o)));
   program.command('forget').description('erase one person from the store, the pushed state and the log')
     .requiredOption('--email <address>', 'the person\'s email address')
     .action(run((go, o: { email?: string }) => forgetCommand(go, o)));

@@ -16,6 +16,7 @@ import { ALGORITHMS } from './candidates.js';
 import { matchSegments } from './stable-ids.js';
 import { describe, profiles } from './profile.js';
 import { nameSegments } from './names.js';
+import { mapSnapshot, MAP_SNAPSHOT_KEY } from '../report/snapshot.js';
 
 export const NO_PURCHASE_SEGMENT = { id: 'seg_no_purchases', name: 'No purchases yet' } as const;
 /** DBSCAN's noise: customers unlike any dense group. */
@@ -130,21 +131,24 @@ export function runSegmentation(
     for (const c of fm.noPurchase) yield { customerId: c, segmentId: NO_PURCHASE_SEGMENT.id, confidence: 1, distance: null };
   };
 
-  // churn: share of customers in both models whose segment changed
+  // churn: share of customers in both models whose segment changed; moves: from -> to counts
   let both = 0;
   let moved = 0;
+  const moves = new Map<string, number>();
+  const count = (from: string, to: string): void => {
+    both++;
+    if (from !== to) moved++;
+    const key = `${from}\u0000${to}`;
+    moves.set(key, (moves.get(key) ?? 0) + 1);
+  };
   if (prevModel) {
     for (let i = 0; i < fm.n; i++) {
       const p = previous.get(fm.customerIds[i] as string);
-      if (p === undefined) continue;
-      both++;
-      if (p !== segOf(labels[i] as number)) moved++;
+      if (p !== undefined) count(p, segOf(labels[i] as number));
     }
     for (const c of fm.noPurchase) {
       const p = previous.get(c);
-      if (p === undefined) continue;
-      both++;
-      if (p !== NO_PURCHASE_SEGMENT.id) moved++;
+      if (p !== undefined) count(p, NO_PURCHASE_SEGMENT.id);
     }
   }
   const churn = prevModel ? (both ? moved / both : 0) : null;
@@ -166,12 +170,21 @@ export function runSegmentation(
         daviesBouldin: chosen.daviesBouldin,
         calinskiHarabasz: chosen.calinskiHarabasz,
         churn,
+        moves: [...moves].map(([key, n]) => {
+          const [from, to] = key.split('\u0000');
+          return { from, to, count: n };
+        }),
         missing: Object.fromEntries(spec.columns.map((c, j) => [c, fm.missing[j] ?? 0])),
       },
       candidates: sel.candidates,
     },
     segments,
     rows(),
+  );
+  // the report's segment map, computed while the matrix is at hand
+  store.models.setMeta(
+    MAP_SNAPSHOT_KEY,
+    JSON.stringify(mapSnapshot(X, fm.n, fm.d, (i) => { const l = labels[i] as number; return l < 0 ? null : (ids[l] as string); }, spec.columns, { modelId, seed: seg.seed })),
   );
   logger.info({ modelId, algorithm: chosen.algorithm, k: chosen.k, retired: match.retired, churn }, 'model saved');
   return {

@@ -10,6 +10,7 @@ import { createModelsRepo } from './models-repo.js';
 import { createPushRepo } from './push-repo.js';
 import { createStatusRepo } from './status-repo.js';
 import { createServeRepo } from './serve-repo.js';
+import { createReportRepo } from './report-repo.js';
 import { createForgetRepo } from './forget-repo.js';
 
 export function openStore(file: string, opts: OpenOptions = {}) {
@@ -24,6 +25,7 @@ export function openStore(file: string, opts: OpenOptions = {}) {
     push: wrap(createPushRepo(db)),
     status: wrap(createStatusRepo(db)),
     serve: wrap(createServeRepo(db)),
+    report: wrap(createReportRepo(db)),
     forget: wrap(createForgetRepo(db)),
     /** Folds the WAL back into the main file (end of a run). */
     checkpoint(): void {

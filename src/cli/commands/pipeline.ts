@@ -7,6 +7,7 @@ import { syncJob, type SyncJobResult } from '../../jobs/sync.js';
 import { runSegmentation, type SegmentResult } from '../../segment/run.js';
 import { runPush, type PushResult } from '../../push/engine.js';
 import { generateDemo } from '../../demo/generate.js';
+import { writeRunReport } from './report.js';
 import type { JobContext } from '../../jobs/context.js';
 import type { RunStatus } from '../../store/runs-repo.js';
 import type { Candidate } from '../../segment/select.js';
@@ -204,6 +205,7 @@ export async function runCommand(g: GlobalOptions, o: { full?: boolean; dryRun?:
       if (w?.location) printLine(`memberships:  ${w.location(w.targetSchema.parse(t), s.config.baseDir)}`);
     }
     printLine(`run log:      ${s.config.log.file}`);
+    if (r.seg) printLine(`report:       ${await writeRunReport(s.ctx)}`);
     printLine(`run:          #${out.runId} ${out.status}`);
     return exitFor(out.status);
   } finally {
