@@ -21,51 +21,60 @@ const STATUSES: Record<string, TransactionStatus> = {
   refunded: 'refunded', refund: 'refunded',
 };
 
-/** Column index per canonical name (after the config's renames), and the remaining property columns. */
+/** Status words as written ("Closed Won", "paid") to a status; the common spellings skip the normalizing. */
+function statusOf(raw: string): TransactionStatus | undefined {
+  if (Object.hasOwn(STATUSES, raw)) return STATUSES[raw];
+  const k = raw.toLowerCase().replace(/[\s_-]/g, '');
+  return Object.hasOwn(STATUSES, k) ? STATUSES[k] : undefined;
+}
+
+/** Column of each canonical name (after the config's renames; -1 when absent), and the remaining property columns. */
 interface Layout {
-  index: Map<string, number>;
+  col: Record<string, number>;
   props: [string, number][];
 }
 
-const layouts = new WeakMap<string[], Layout>();
+const layouts = new WeakMap<string[], WeakMap<object, Layout>>();
+const NO_RENAME = {};
 
+/** Cached per header array (one per read) and rename map, so a row costs no lookups by name. */
 function layout(header: string[], canonical: readonly string[], rename: Partial<Record<string, string>> | undefined): Layout {
-  const cached = layouts.get(header);
+  let byRename = layouts.get(header);
+  const key = rename ?? NO_RENAME;
+  const cached = byRename?.get(key);
   if (cached) return cached;
-  const index = new Map<string, number>();
+  const col: Record<string, number> = {};
   const used = new Set<number>();
   for (const name of canonical) {
-    const col = header.indexOf(rename?.[name] ?? name);
-    if (col >= 0) {
-      index.set(name, col);
-      used.add(col);
-    }
+    const c = header.indexOf(rename?.[name] ?? name);
+    col[name] = c;
+    if (c >= 0) used.add(c);
   }
   const props: [string, number][] = [];
   header.forEach((h, i) => {
     if (!used.has(i) && h !== '') props.push([h, i]);
   });
-  const l = { index, props };
-  layouts.set(header, l);
+  const l = { col, props };
+  if (!byRename) {
+    byRename = new WeakMap();
+    layouts.set(header, byRename);
+  }
+  byRename.set(key, l);
   return l;
 }
 
-type Row = { get(name: string): string | undefined; location: string };
-
-function rowOf(r: CsvRow, l: Layout): Row {
-  return {
-    get: (name) => {
-      const i = l.index.get(name);
-      return i === undefined ? undefined : r.cells[i];
-    },
-    location: `${r.file}:${r.line}`,
-  };
+/** The cell of a canonical column, undefined when the file has no such column or the row is short. */
+function cell(r: CsvRow, l: Layout, name: string): string | undefined {
+  const i = l.col[name] ?? -1;
+  return i < 0 ? undefined : r.cells[i];
 }
+
+const locationOf = (r: CsvRow): string => `${r.file}:${r.line}`;
 
 function reject<T>(r: CsvRow, externalId: string | undefined, reason: string): ParseResult<T> {
   return {
     ok: false,
-    rejected: { externalId, reason, location: `${r.file}:${r.line}`, payload: Object.fromEntries(r.header.map((h, i) => [h, r.cells[i] ?? null])) },
+    rejected: { externalId, reason, location: locationOf(r), payload: Object.fromEntries(r.header.map((h, i) => [h, r.cells[i] ?? null])) },
   };
 }
 
@@ -83,15 +92,14 @@ function columnCount<T>(r: CsvRow, id: string | undefined): ParseResult<T> | und
 
 export function mapContact(r: CsvRow, connector: string, cfg: CsvConfig): ParseResult<Contact> {
   const l = layout(r.header, CONTACT_COLUMNS, cfg.columns?.contacts);
-  const row = rowOf(r, l);
-  const id = clean(row.get('id'));
+  const id = clean(cell(r, l, 'id'));
   const cc = columnCount<Contact>(r, id);
   if (cc) return cc;
   if (id === undefined) return reject(r, undefined, `missing id: the ${cfg.columns?.contacts?.id ?? 'id'} column is empty`);
-  const email = normalizeEmail(row.get('email'));
-  const country = normalizeCountry(row.get('country'));
-  const created = normalizeDate(row.get('created_at'), 'created_at');
-  const updated = normalizeDate(row.get('updated_at'), 'updated_at');
+  const email = normalizeEmail(cell(r, l, 'email'));
+  const country = normalizeCountry(cell(r, l, 'country'));
+  const created = normalizeDate(cell(r, l, 'created_at'), 'created_at');
+  const updated = normalizeDate(cell(r, l, 'updated_at'), 'updated_at');
   const err = firstError(email, country, created, updated);
   if (err || !email.ok || !country.ok || !created.ok || !updated.ok) return reject(r, id, err ?? 'invalid');
   const properties: Record<string, PropertyValue> = {};
@@ -106,43 +114,42 @@ export function mapContact(r: CsvRow, connector: string, cfg: CsvConfig): ParseR
     properties,
   };
   if (email.value) c.email = email.value;
-  const first = clean(row.get('first_name'));
+  const first = clean(cell(r, l, 'first_name'));
   if (first) c.firstName = first;
-  const last = clean(row.get('last_name'));
+  const last = clean(cell(r, l, 'last_name'));
   if (last) c.lastName = last;
-  const company = clean(row.get('company'));
+  const company = clean(cell(r, l, 'company'));
   if (company) c.company = company;
   if (country.value) c.country = country.value;
-  const stage = clean(row.get('lifecycle_stage'));
+  const stage = clean(cell(r, l, 'lifecycle_stage'));
   if (stage) c.lifecycleStage = stage.toLowerCase();
-  return { ok: true, record: c, location: row.location };
+  return { ok: true, record: c, location: locationOf(r) };
 }
 
 export function mapTransaction(r: CsvRow, connector: string, cfg: CsvConfig): ParseResult<Transaction> {
   const l = layout(r.header, TRANSACTION_COLUMNS, cfg.columns?.transactions);
-  const row = rowOf(r, l);
-  const id = clean(row.get('id'));
+  const id = clean(cell(r, l, 'id'));
   const cc = columnCount<Transaction>(r, id);
   if (cc) return cc;
   if (id === undefined) return reject(r, undefined, 'missing id: the id column is empty');
-  const contactId = clean(row.get('contact_id'));
+  const contactId = clean(cell(r, l, 'contact_id'));
   if (contactId === undefined) return reject(r, id, 'missing contact_id: the transaction names no contact');
-  const amount = normalizeAmount(row.get('amount'), 'amount');
+  const amount = normalizeAmount(cell(r, l, 'amount'), 'amount');
   if (!amount.ok) return reject(r, id, amount.reason);
   if (amount.value === undefined) return reject(r, id, 'missing amount: the amount column is empty');
-  const occurred = normalizeDate(row.get('occurred_at'), 'occurred_at');
+  const occurred = normalizeDate(cell(r, l, 'occurred_at'), 'occurred_at');
   if (!occurred.ok) return reject(r, id, occurred.reason);
   if (occurred.value === undefined) return reject(r, id, 'missing date: occurred_at is empty');
-  const currency = normalizeCurrency(row.get('currency'), cfg.defaultCurrency);
+  const currency = normalizeCurrency(cell(r, l, 'currency'), cfg.defaultCurrency);
   if (!currency.ok) return reject(r, id, currency.reason);
-  const rawStatus = clean(row.get('status'));
-  const status = rawStatus === undefined ? 'won' : STATUSES[rawStatus.toLowerCase().replace(/[\s_-]/g, '')];
+  const rawStatus = clean(cell(r, l, 'status'));
+  const status = rawStatus === undefined ? 'won' : statusOf(rawStatus);
   if (!status) return reject(r, id, `bad status: ${JSON.stringify(rawStatus)} (expected won, open, lost or refunded)`);
   const properties: Record<string, PropertyValue> = {};
   for (const [name, i] of l.props) properties[name] = propertyValue(r.cells[i]);
   return {
     ok: true,
-    location: row.location,
+    location: locationOf(r),
     record: {
       id: `${connector}:${id}`,
       connector,

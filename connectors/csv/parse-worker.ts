@@ -1,7 +1,7 @@
 /** Worker thread: parse and map one CSV stream, posting pages as the main thread asks for them. */
 import { parentPort, workerData } from 'node:worker_threads';
 import { isUserError } from '../../src/core/errors.js';
-import { IN_FLIGHT, mapPagesInline, type ParsedPagesOptions, type WorkerMessage } from './parsed-pages.js';
+import { IN_FLIGHT, packedPages, type ParsedPagesOptions, type WorkerMessage } from './parsed-pages.js';
 
 const port = parentPort;
 if (!port) throw new Error('parse-worker must run as a worker thread');
@@ -13,14 +13,14 @@ port.on('message', () => {
   wake?.();
 });
 
-const post = (m: WorkerMessage): void => port.postMessage(m);
+const post = (m: WorkerMessage, transfer?: ArrayBuffer[]): void => port.postMessage(m, transfer);
 
 async function run(o: ParsedPagesOptions): Promise<void> {
   let done = 0;
   let total = 0;
   const signal = new AbortController().signal;
   try {
-    for await (const page of mapPagesInline(o, signal, (d, t) => {
+    for await (const page of packedPages(o, signal, (d, t) => {
       done = d;
       total = t ?? total;
     })) {
@@ -31,7 +31,8 @@ async function run(o: ParsedPagesOptions): Promise<void> {
         wake = undefined;
       }
       credits--;
-      post({ kind: 'page', page, done, total });
+      // the packed arrays move to the main thread rather than being copied
+      post({ kind: 'page', page, done, total }, [page.tags.buffer, page.nums.buffer, page.lens.buffer] as ArrayBuffer[]);
     }
     post({ kind: 'end' });
   } catch (e) {
