@@ -16,7 +16,7 @@ export interface RunRecord {
   error: string | null;
 }
 
-interface RunRow {
+export interface RunRow {
   id: number;
   kind: RunKind;
   trigger: RunTrigger;
@@ -27,7 +27,7 @@ interface RunRow {
   error: string | null;
 }
 
-const toRun = (r: RunRow): RunRecord => ({
+export const toRun = (r: RunRow): RunRecord => ({
   id: r.id,
   kind: r.kind,
   trigger: r.trigger,

@@ -4,7 +4,7 @@
  * writes through the runs repo like every other command.
  */
 import type { Db } from './open.js';
-import type { RunKind, RunRecord, RunStatus, RunTrigger } from './runs-repo.js';
+import { toRun, type RunKind, type RunRecord, type RunRow, type RunStatus } from './runs-repo.js';
 
 export interface LeaseRow {
   job: string;
@@ -30,28 +30,6 @@ export interface MemberRow {
   contacts: string[];
   email: string | null;
 }
-
-interface RunRow {
-  id: number;
-  kind: RunKind;
-  trigger: RunTrigger;
-  started_at: string;
-  finished_at: string | null;
-  status: RunStatus;
-  counts: string;
-  error: string | null;
-}
-
-const toRun = (r: RunRow): RunRecord => ({
-  id: r.id,
-  kind: r.kind,
-  trigger: r.trigger,
-  startedAt: r.started_at,
-  finishedAt: r.finished_at,
-  status: r.status,
-  counts: JSON.parse(r.counts) as Record<string, unknown>,
-  error: r.error,
-});
 
 export function createServeRepo(db: Db) {
   const lease = db.prepare<[string], { job: string; run_id: number; holder: string; expires_at: number }>(

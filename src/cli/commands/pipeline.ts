@@ -8,6 +8,7 @@ import { runSegmentation, type SegmentResult } from '../../segment/run.js';
 import { runPush, type PushResult } from '../../push/engine.js';
 import { generateDemo } from '../../demo/generate.js';
 import { writeRunReport } from './report.js';
+import { pushCounts, pushStatus, syncCounts } from '../../schedule/jobs.js';
 import type { JobContext } from '../../jobs/context.js';
 import type { RunStatus } from '../../store/runs-repo.js';
 import type { Candidate } from '../../segment/select.js';
@@ -15,32 +16,6 @@ import { openSession, type GlobalOptions } from '../session.js';
 import { printJson, printLine } from '../output.js';
 import { table, pct, num } from '../table.js';
 import { activeSegments, segmentTable } from '../segment-table.js';
-
-function syncCounts(r: SyncJobResult): Record<string, unknown> {
-  return { ...r.totals, streams: r.streams };
-}
-function segmentCounts(r: SegmentResult): Record<string, unknown> {
-  return { ...r };
-}
-function pushCounts(r: PushResult): Record<string, unknown> {
-  const sum = (k: 'adds' | 'removes' | 'written' | 'failed'): number => r.targets.reduce((a, t) => a + t[k], 0);
-  return {
-    modelId: r.modelId,
-    held: r.held,
-    churn: r.churn,
-    dryRun: r.dryRun,
-    adds: sum('adds'),
-    removes: sum('removes'),
-    written: sum('written'),
-    failed: sum('failed'),
-    targets: r.targets,
-  };
-}
-
-function pushStatus(r: PushResult): RunStatus {
-  if (r.held) return 'held';
-  return r.targets.some((t) => t.failed > 0) ? 'failed' : 'succeeded';
-}
 
 function exitFor(status: RunStatus): number {
   return status === 'held' ? ExitCode.held : status === 'failed' ? ExitCode.runFailed : ExitCode.ok;
@@ -126,7 +101,7 @@ export async function segmentCommand(g: GlobalOptions, o: { algorithm?: string; 
   try {
     const out = await withRun(s.ctx, 'segment', async (runId) => {
       const r = runSegmentation(s.ctx, { runId, ...(o.algorithm !== undefined ? { algorithm: o.algorithm } : {}), ...(k !== undefined ? { k } : {}) });
-      return { result: r, counts: segmentCounts(r) };
+      return { result: r, counts: { ...r } };
     });
     if (g.json) printJson({ runId: out.runId, status: out.status, counts: out.counts });
     else printSegment(s.ctx, out.result);
@@ -181,7 +156,7 @@ export async function runCommand(g: GlobalOptions, o: { full?: boolean; dryRun?:
       const push = await runPush(s.ctx, { runId, dryRun: o.dryRun === true, approve: false, signal: s.ctx.signal });
       return {
         result: { sync, seg, push },
-        counts: { sync: syncCounts(sync), segment: segmentCounts(seg), push: pushCounts(push) },
+        counts: { sync: syncCounts(sync), segment: { ...seg }, push: pushCounts(push) },
         status: pushStatus(push),
       };
     });
