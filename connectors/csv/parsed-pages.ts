@@ -332,6 +332,7 @@ export function unpackPage(p: PackedPage): Page {
   const r = new PageReader(p);
   const records: ParseResult<unknown>[] = new Array<ParseResult<unknown>>(p.count);
   let rejected = 0;
+  const at = `${p.file}:`;
   for (let i = 0; i < p.count; i++) {
     const tag = r.tag();
     if (tag === REJECTED) {
@@ -341,10 +342,12 @@ export function unpackPage(p: PackedPage): Page {
     if (tag !== ACCEPTED) throw new Error('csv page: corrupt packed page (no record tag)');
     const line = r.num();
     const record = p.stream === 'contacts' ? readContact(r, p.connector) : readTransaction(r, p.connector);
-    records[i] = { ok: true, record, location: `${p.file}:${line}` };
+    records[i] = { ok: true, record, location: at + line };
   }
   return { records, checkpoint: p.checkpoint };
 }
+
+const NO_CELLS: string[] = [];
 
 /** Reads, parses and maps one stream: packed pages of ParseResults. */
 export async function* packedPages(
@@ -356,8 +359,14 @@ export async function* packedPages(
   let size = { tags: 0, nums: 0, strs: 0 };
   for await (const b of readCsvBatches({ ...o, delimiter: o.config.delimiter, signal, progress })) {
     const w = new PageWriter(o.stream, o.connector, b.file, size);
-    for (let i = 0; i < b.rows.length; i++) {
-      const row: CsvRow = { file: b.file, line: b.lines[i] as number, header: b.header, cells: b.rows[i] as string[] };
+    // one row object for the page (the mappers keep nothing of it), and each parsed row let go
+    // once mapped, so a collection in mid-page has less to keep
+    const row: CsvRow = { file: b.file, line: 0, header: b.header, cells: NO_CELLS };
+    const rows = b.rows;
+    for (let i = 0; i < rows.length; i++) {
+      row.line = b.lines[i] as number;
+      row.cells = rows[i] as string[];
+      rows[i] = NO_CELLS;
       w.add(map(row, o.connector, o.config), row.line);
     }
     const page = w.finish(b.checkpoint);

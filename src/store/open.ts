@@ -77,13 +77,18 @@ export function openDb(file: string, opts: OpenOptions = {}): Db {
     if (!opts.readonly) {
       if (file !== ':memory:') db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
-      // checkpoint the WAL every ~80 MB rather than every 4 MB: a bulk sync rewrites the same
-      // hot pages less often (a reader never waits on it; the WAL is reset after each checkpoint)
-      db.pragma('wal_autocheckpoint = 20000');
+      // checkpoint the WAL every ~400 MB rather than every 4 MB: a bulk sync rewrites the same
+      // index pages commit after commit, and a checkpoint writes (and syncs) each page once
+      // however often it changed since the last one. With the cache below, syncing 1M contacts
+      // (three indexes on random keys) went from 119 s to 84 s and 10M transactions from 181 s
+      // to 134 s. The WAL is reset after each checkpoint and truncated when a command ends.
+      db.pragma('wal_autocheckpoint = 100000');
       db.pragma('foreign_keys = ON');
       migrate(db, version);
     }
-    db.pragma('cache_size = -65536');
+    // 256 MB, so the random-key indexes of a 1M-customer store (customers by id and by
+    // identity, contacts by customer: ~120 MB) stay in memory while a sync inserts into them
+    db.pragma('cache_size = -262144');
     db.pragma('temp_store = MEMORY');
     return db;
   } catch (e) {
