@@ -34,6 +34,7 @@ export type ErrorCode =
   | 'REJECTION_THRESHOLD'
   | 'NOTHING_TO_SEGMENT'
   | 'NO_MODEL'
+  | 'MODEL_INVALID'
   | 'RUN_LOCKED'
   | 'PUSH_HELD'
   | 'ML_INPUT';

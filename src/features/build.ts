@@ -14,6 +14,8 @@ export interface FeatureSpec {
   preset: 'rfm' | 'none';
   /** the day recency is computed at, YYYY-MM-DD */
   asOf: string;
+  /** asOf came from the config (a backtest): assignment keeps it; otherwise assignment uses its own day */
+  asOfFixed?: boolean;
   columns: string[];
   transforms: Transform[];
   /** contact properties behind the extra columns, in column order */
@@ -49,6 +51,7 @@ export function featureSpec(cfg: FeaturesConfig, today: Date): FeatureSpec {
   const spec: FeatureSpec = {
     preset: cfg.preset,
     asOf,
+    asOfFixed: cfg.asOf !== undefined,
     columns: [...(cfg.preset === 'rfm' ? RFM_COLUMNS : []), ...extraCols],
     transforms: [...(cfg.preset === 'rfm' ? RFM_TRANSFORMS : []), ...cfg.extra.map((e) => e.transform)],
     properties: extraCols,
@@ -63,13 +66,15 @@ export function featureSpec(cfg: FeaturesConfig, today: Date): FeatureSpec {
   return spec;
 }
 
-export function buildFeatures(repo: FeaturesRepo, spec: FeatureSpec): FeatureMatrix {
+/** `customerIds` restricts the matrix to those customers (assignment without retraining); missing ones are simply absent. */
+export function buildFeatures(repo: FeaturesRepo, spec: FeatureSpec, opts: { customerIds?: readonly string[] } = {}): FeatureMatrix {
+  const only = opts.customerIds;
   const asOfMs = Date.parse(`${spec.asOf}T23:59:59.999Z`);
   const rfm = spec.preset === 'rfm';
   const nExtra = spec.properties.length;
   const d = spec.columns.length;
 
-  const ids = repo.activeCustomerIds();
+  const ids = repo.activeCustomerIds(only);
   const rowOf = new Map<string, number>();
   ids.forEach((id, i) => rowOf.set(id, i));
 
@@ -80,7 +85,7 @@ export function buildFeatures(repo: FeaturesRepo, spec: FeatureSpec): FeatureMat
   const last = new Float64Array(ids.length).fill(-Infinity);
   const unconverted = new Set<string>();
   if (rfm) {
-    for (const a of repo.wonAggregates()) {
+    for (const a of repo.wonAggregates(only)) {
       const i = rowOf.get(a.customerId);
       if (i === undefined) continue;
       let rate = 1;
@@ -97,7 +102,7 @@ export function buildFeatures(repo: FeaturesRepo, spec: FeatureSpec): FeatureMat
   }
 
   const extras = nExtra ? new Float64Array(ids.length * nExtra).fill(NaN) : new Float64Array(0);
-  for (const p of repo.contactProperties(spec.properties)) {
+  for (const p of repo.contactProperties(spec.properties, only)) {
     const i = rowOf.get(p.customerId);
     if (i === undefined) continue;
     p.values.forEach((v, j) => {

@@ -18,9 +18,9 @@ import { describe, profiles } from './profile.js';
 import { nameSegments } from './names.js';
 import { mapSnapshot, MAP_SNAPSHOT_KEY } from '../report/snapshot.js';
 
-export const NO_PURCHASE_SEGMENT = { id: 'seg_no_purchases', name: 'No purchases yet' } as const;
-/** DBSCAN's noise: customers unlike any dense group. */
-export const OUTLIER_SEGMENT = { id: 'seg_outliers', name: 'Outliers' } as const;
+import { NO_PURCHASE_SEGMENT, OUTLIER_SEGMENT, fixedSegment } from './fixed-segments.js';
+
+export { NO_PURCHASE_SEGMENT, OUTLIER_SEGMENT };
 
 export interface SegmentOptions {
   runId: number;
@@ -98,24 +98,8 @@ export function runSegmentation(
     profile: { ...p, centroidIndex: c },
   }));
   const outliers = labels.reduce((a, l) => a + (l < 0 ? 1 : 0), 0);
-  if (outliers) {
-    const share = outliers / total;
-    segments.push({
-      id: OUTLIER_SEGMENT.id,
-      name: OUTLIER_SEGMENT.name,
-      description: `${outliers} customers (${(share * 100).toFixed(1)}%) unlike any dense group (DBSCAN noise)`,
-      profile: { size: outliers, share, revenueShare: 0, means: {}, z: {}, fixed: true },
-    });
-  }
-  if (fm.noPurchase.length) {
-    const share = fm.noPurchase.length / total;
-    segments.push({
-      id: NO_PURCHASE_SEGMENT.id,
-      name: NO_PURCHASE_SEGMENT.name,
-      description: `${fm.noPurchase.length} customers (${(share * 100).toFixed(1)}%) with no won purchase yet; not clustered`,
-      profile: { size: fm.noPurchase.length, share, revenueShare: 0, means: {}, z: {}, fixed: true },
-    });
-  }
+  if (outliers) segments.push(fixedSegment('outliers', outliers, total));
+  if (fm.noPurchase.length) segments.push(fixedSegment('noPurchase', fm.noPurchase.length, total));
 
   const ids = match.ids;
   const segOf = (l: number): string => (l < 0 ? OUTLIER_SEGMENT.id : (ids[l] as string));

@@ -16,36 +16,45 @@ export interface CustomerProps {
   values: (number | null)[];
 }
 
+/**
+ * `only` restricts a read to some customers (assignment of the customers a sync
+ * touched); it travels as one JSON array parameter, so any number of ids costs
+ * one statement. Without an index on transactions.contact_id the transaction
+ * aggregate still scans the table once (SQLite filters it with a bloom filter).
+ */
+const ONLY = 'customer_id IN (SELECT value FROM json_each(?))';
+const onlyArgs = (only: readonly string[] | undefined): string[] => (only ? [JSON.stringify(only)] : []);
+
 export function createFeaturesRepo(db: Db) {
   return {
     /** Customers with at least one live contact, sorted by id (a stable row order for the matrix). */
-    activeCustomerIds(): string[] {
+    activeCustomerIds(only?: readonly string[]): string[] {
       return db
-        .prepare<[], string>('SELECT DISTINCT customer_id FROM contacts WHERE deleted_at IS NULL ORDER BY customer_id')
+        .prepare<string[], string>(`SELECT DISTINCT customer_id FROM contacts WHERE deleted_at IS NULL${only ? ` AND ${ONLY}` : ''} ORDER BY customer_id`)
         .pluck()
-        .all();
+        .all(...onlyArgs(only));
     },
     /** Won, live transactions of live contacts, aggregated per customer and currency. */
-    *wonAggregates(): Generator<TxAggregate> {
-      const stmt = db.prepare<[], [string, string, number, number, string, string]>(
+    *wonAggregates(only?: readonly string[]): Generator<TxAggregate> {
+      const stmt = db.prepare<string[], [string, string, number, number, string, string]>(
         `SELECT c.customer_id, t.currency, COUNT(*), SUM(t.amount), MIN(t.occurred_at), MAX(t.occurred_at)
            FROM transactions t JOIN contacts c ON c.id = t.contact_id
-          WHERE t.status = 'won' AND t.deleted_at IS NULL AND c.deleted_at IS NULL
+          WHERE t.status = 'won' AND t.deleted_at IS NULL AND c.deleted_at IS NULL${only ? ` AND c.${ONLY}` : ''}
           GROUP BY c.customer_id, t.currency`,
       );
-      for (const [customerId, currency, count, sum, first, last] of stmt.raw().iterate()) {
+      for (const [customerId, currency, count, sum, first, last] of stmt.raw().iterate(...onlyArgs(only))) {
         yield { customerId, currency, count, sum, first, last };
       }
     },
     /** Numeric contact properties per customer (the newest live contact wins when a customer has several). */
-    *contactProperties(names: readonly string[]): Generator<CustomerProps> {
+    *contactProperties(names: readonly string[], only?: readonly string[]): Generator<CustomerProps> {
       if (names.length === 0) return;
       const cols = names.map(() => 'json_extract(properties, ?)').join(', ');
       const stmt = db.prepare<string[], unknown[]>(
-        `SELECT customer_id, ${cols} FROM contacts WHERE deleted_at IS NULL ORDER BY customer_id, updated_at`,
+        `SELECT customer_id, ${cols} FROM contacts WHERE deleted_at IS NULL${only ? ` AND ${ONLY}` : ''} ORDER BY customer_id, updated_at`,
       );
       let cur: CustomerProps | undefined;
-      for (const row of stmt.raw().iterate(...names.map((n) => `$."${n.replace(/"/g, '""')}"`))) {
+      for (const row of stmt.raw().iterate(...names.map((n) => `$."${n.replace(/"/g, '""')}"`), ...onlyArgs(only))) {
         const id = row[0] as string;
         const values = row.slice(1).map((v) => (typeof v === 'number' && Number.isFinite(v) ? v : typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : null));
         if (cur && cur.customerId !== id) {

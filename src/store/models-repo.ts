@@ -87,6 +87,15 @@ export interface NewSegment {
   profile: Record<string, unknown>;
 }
 
+export interface MembershipPatch {
+  upsert: readonly MembershipRow[];
+  /** customers that lose their membership */
+  remove: readonly string[];
+  /** segments the rows need, created (or brought back from retirement) when they are not live */
+  segments?: readonly NewSegment[];
+  now: string;
+}
+
 export function createModelsRepo(db: Db) {
   const active = db.prepare<[], ModelRow>("SELECT * FROM models WHERE status = 'active' ORDER BY id DESC LIMIT 1");
   const byId = db.prepare<[number], ModelRow>('SELECT * FROM models WHERE id = ?');
@@ -108,6 +117,28 @@ export function createModelsRepo(db: Db) {
   const sizes = db.prepare<[number], { segment_id: string; n: number }>(
     'SELECT segment_id, COUNT(*) AS n FROM memberships WHERE model_id = ? GROUP BY segment_id',
   );
+
+  const membersOf = db.prepare<[number, string], [string, string, number | null, number | null]>(
+    'SELECT customer_id, segment_id, confidence, distance FROM memberships WHERE model_id = ? AND customer_id IN (SELECT value FROM json_each(?))',
+  );
+  const upMember = db.prepare(
+    `INSERT INTO memberships (customer_id, model_id, segment_id, confidence, distance) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (customer_id, model_id) DO UPDATE SET segment_id = excluded.segment_id, confidence = excluded.confidence, distance = excluded.distance`,
+  );
+  const delMember = db.prepare('DELETE FROM memberships WHERE model_id = ? AND customer_id = ?');
+  // a fixed segment the model did not need at training (no customer without a purchase then) appears, or comes back
+  const ensureSegment = db.prepare(
+    `INSERT INTO segments (id, name, description, profile, model_id, created_at, retired_at) VALUES (?, ?, ?, ?, ?, ?, NULL)
+     ON CONFLICT (id) DO UPDATE SET name = excluded.name, description = excluded.description, profile = excluded.profile,
+       model_id = excluded.model_id, retired_at = NULL
+     WHERE segments.retired_at IS NOT NULL`,
+  );
+
+  const patch = db.transaction((modelId: number, p: MembershipPatch): void => {
+    for (const s of p.segments ?? []) ensureSegment.run(s.id, s.name, s.description, JSON.stringify(s.profile), modelId, p.now);
+    for (const r of p.upsert) upMember.run(r.customerId, modelId, r.segmentId, r.confidence, r.distance);
+    for (const c of p.remove) delMember.run(modelId, c);
+  });
 
   const save = db.transaction((m: NewModel, segments: readonly NewSegment[], rows: Iterable<MembershipRow>): number => {
     retireModels.run();
@@ -149,6 +180,16 @@ export function createModelsRepo(db: Db) {
       for (const [c, s] of members.raw().iterate(modelId)) out.set(c, s);
       return out;
     },
+    /** customer id -> membership, for some customers of a model */
+    membershipsOf(modelId: number, customerIds: readonly string[]): Map<string, MembershipRow> {
+      const out = new Map<string, MembershipRow>();
+      for (const [customerId, segmentId, confidence, distance] of membersOf.raw().iterate(modelId, JSON.stringify(customerIds))) {
+        out.set(customerId, { customerId, segmentId, confidence, distance });
+      }
+      return out;
+    },
+    /** Changes some customers' memberships of a model (assignment without retraining), in one transaction. */
+    patchMemberships: (modelId: number, p: MembershipPatch): void => patch.immediate(modelId, p),
     segmentSizes(modelId: number): Map<string, number> {
       return new Map(sizes.all(modelId).map((r) => [r.segment_id, r.n]));
     },
