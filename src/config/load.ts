@@ -80,7 +80,7 @@ export function parseConfig(text: string, file: string, opts: LoadOptions): Conf
   const secrets = interpolate(doc, env, lc, problems, missing);
   // a missing variable is one problem: drop what the schema then says about the same key
   const unaffected = (p: string): boolean => !missing.some((m) => p.includes(`: ${pathText(m)}: `));
-  const data: unknown = doc.toJS() ?? {};
+  const data = toData(doc, file);
 
   const top = configSchema.safeParse(data);
   if (!top.success) addIssues(top.error, configSchema, [], problem);
@@ -143,6 +143,20 @@ export function parseConfig(text: string, file: string, opts: LoadOptions): Conf
     secrets,
     ...(cfg.demo ? { demo: { ...cfg.demo, dir: resolve(baseDir, cfg.demo.dir) } } : {}),
   };
+}
+
+/**
+ * The document as plain data. yaml throws here, not in parseDocument, for an
+ * alias bomb (it refuses to expand one: a resource exhaustion attack) and for
+ * a bad `<<` merge in YAML 1.1 documents: both are the user's file.
+ */
+function toData(doc: Document, file: string): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: 1_000 }) ?? {};
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    throw new ConfigError(file, [`cannot read the YAML: ${why.split('\n')[0]}`]);
+  }
 }
 
 function sortByLine(problems: string[]): string[] {
