@@ -12,6 +12,7 @@ import type { ReportData, ReportOptions, ReportSection } from './types.js';
 
 export { REPORT_CSS } from './css.js';
 export { gatherReportData } from './data.js';
+export { reportOptionsFor } from './options.js';
 export { mapSnapshot, MAP_SNAPSHOT_KEY, type MapSnapshot } from './snapshot.js';
 export type { ReportData, ReportOptions, ReportSection } from './types.js';
 

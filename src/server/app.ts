@@ -9,6 +9,7 @@
  *   GET  /api/segments
  *   GET  /api/segments/:id/members?limit&after
  *   GET  /api/push/plan                 what a push would do now: adds/removes per target and segment; held or not
+ *   GET  /api/report?known=KEY          the visual report's sections (inline SVG charts) for the dashboard; {unchanged} when KEY is current
  *   POST /api/sync {connector?, full?}  \
  *   POST /api/segment {k?, algorithm?}   > 202 {runId}, 409 {heldBy: {runId, kind}} while a job runs
  *   POST /api/push {dryRun?, approve?, connector?} /
@@ -63,6 +64,7 @@ const membersQuery = z.strictObject({
   after: z.string().max(500).default(''),
 });
 const emptyQuery = z.strictObject({});
+const reportQuery = z.strictObject({ known: z.string().max(100).optional() });
 
 export async function buildServer(opts: ServerOptions): Promise<FastifyInstance> {
   const { ctx, runner, scheduler } = opts;
@@ -81,6 +83,9 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
         defaultSrc: ["'none'"],
         scriptSrc: [DASHBOARD_CSP.script],
         styleSrc: [DASHBOARD_CSP.style],
+        // the report's charts and cards carry style attributes (segment colours); scripts stay hash-only,
+        // so markup can never run code
+        styleSrcAttr: ["'unsafe-inline'"],
         connectSrc: ["'self'"],
         imgSrc: ["'self'", 'data:'],
         baseUri: ["'none'"],
@@ -185,6 +190,11 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   app.get('/api/push/plan', async (req) => {
     parseOr400(emptyQuery, req.query, 'query');
     return views.plan();
+  });
+
+  app.get('/api/report', async (req) => {
+    const q = parseOr400(reportQuery, req.query, 'query');
+    return views.report(q.known);
   });
 
   const name = (list: readonly string[], what: string) =>

@@ -5,11 +5,14 @@
  * page as text (textContent), never as HTML. The Content-Security-Policy allows
  * exactly this script and this style, by hash.
  *
- * Profile charts come from the report module when it lands; until then tables.
+ * The charts are the report module's sections (inline SVG rendered on the
+ * server, every value escaped there), fetched once per store version and
+ * inserted as markup: the CSP lets no script in them run.
  */
 import { createHash } from 'node:crypto';
+import { REPORT_CSS } from '../report/index.js';
 
-const STYLE = `
+const DASHBOARD_STYLE = `
 :root { --fg:#1d2330; --muted:#5b6475; --line:#d9dee7; --bg:#f6f7fa; --card:#fff; --accent:#2456d6;
   --ok:#1e7b45; --okbg:#e3f4ea; --bad:#b3261e; --badbg:#fbe6e4; --warn:#8a5a00; --warnbg:#fff1d6; --run:#2456d6; --runbg:#e5edff; }
 * { box-sizing: border-box; }
@@ -47,7 +50,10 @@ button:disabled { opacity:.5; cursor:default; }
 .held { border-left:4px solid #e0a100; padding-left:10px; }
 label.full { color:var(--muted); margin-right:8px; font-size:13px; }
 .hidden { display:none; }
+#report-box .segsync-report { padding:0; max-width:none; font-size:14px; }
+#report-box .segsync-report .ss-section:first-child { border-top:0; margin-top:0; padding-top:4px; }
 `;
+const STYLE = DASHBOARD_STYLE + REPORT_CSS;
 
 const SCRIPT = `
 'use strict';
@@ -55,6 +61,8 @@ const KEY = 'segsync.adminToken';
 const $ = (id) => document.getElementById(id);
 let timer = null;
 let lastRunsJson = '';
+let reportKey = '';
+let reportBusy = false;
 
 function el(tag, attrs, ...children) {
   const e = document.createElement(tag);
@@ -214,6 +222,38 @@ function renderPlan(status, plan) {
   if (rows.length) box.append(el('table', {}, el('thead', {}, el('tr', {}, el('th', {}, 'target'), el('th', {}, 'segment'), el('th', { class: 'num' }, 'adds'), el('th', { class: 'num' }, 'removes'))), el('tbody', {}, rows)));
 }
 
+// The charts change only when a run finishes: ask with the key we have, re-render only on a new one.
+async function refreshReport() {
+  if (reportBusy) return;
+  reportBusy = true;
+  try {
+    const r = await api('/api/report' + (reportKey ? '?known=' + encodeURIComponent(reportKey) : ''));
+    if (r.status !== 200) { $('report-sub').textContent = (r.body.error && r.body.error.message) || 'charts unavailable'; return; }
+    if (r.body.unchanged) return;
+    reportKey = r.body.key;
+    const box = $('report');
+    box.replaceChildren();
+    for (const s of r.body.sections) {
+      const sec = document.createElement('section');
+      sec.className = 'ss-section';
+      sec.id = 'report-' + s.id;
+      sec.setAttribute('data-section', s.id);
+      const h = document.createElement('h2');
+      h.textContent = s.title;
+      const body = document.createElement('div');
+      // server-rendered markup with every value escaped there; the CSP blocks any script in it
+      body.innerHTML = s.html;
+      sec.append(h, body);
+      box.append(sec);
+    }
+    $('report-sub').textContent = r.body.modelId ? 'model #' + r.body.modelId : '';
+  } catch (e) {
+    if (e.message !== 'signed out' && e.message !== 'unauthorized') $('report-sub').textContent = 'charts unavailable: ' + e.message;
+  } finally {
+    reportBusy = false;
+  }
+}
+
 async function start(path, body, what) {
   const r = await api(path, { method: 'POST', body });
   if (r.status === 202) { notice(what + ' started: run #' + r.body.runId); lastRunsJson = ''; }
@@ -239,6 +279,7 @@ async function refresh() {
     if (runs.status === 200) renderRuns(runs.body.items);
     if (seg.status === 200) renderSegments(seg.body);
     renderPlan(plan.status, plan.body);
+    if (!busy) refreshReport();
     $('updated').textContent = 'updated ' + new Date().toLocaleTimeString();
   } catch (e) {
     if (e.message === 'signed out' || e.message === 'unauthorized') return;
@@ -255,7 +296,12 @@ $('login-form').addEventListener('submit', (ev) => {
   $('token').value = '';
   showApp();
 });
-$('signout').addEventListener('click', () => { sessionStorage.removeItem(KEY); showLogin(); });
+$('signout').addEventListener('click', () => {
+  sessionStorage.removeItem(KEY);
+  reportKey = '';
+  $('report').replaceChildren();
+  showLogin();
+});
 if (sessionStorage.getItem(KEY)) showApp(); else showLogin();
 `;
 
@@ -282,6 +328,7 @@ const BODY = `
     <table><thead><tr><th>segment</th><th class="num">customers</th><th>share</th><th>revenue share</th><th>description</th></tr></thead><tbody id="segments-body"></tbody></table>
   </section>
   <section><h2>Push plan</h2><div id="plan"></div></section>
+  <section id="report-box"><h2>Charts <small id="report-sub">loading…</small></h2><div id="report" class="segsync-report"></div></section>
 </main>`;
 
 const sha256 = (s: string): string => `'sha256-${createHash('sha256').update(s, 'utf8').digest('base64')}'`;

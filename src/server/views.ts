@@ -9,6 +9,7 @@ import type { RunKind, RunRecord } from '../store/runs-repo.js';
 import type { QuarantineGroup, StoreCounts } from '../store/status-repo.js';
 import type { JobRunner, LeaseHolder } from '../schedule/runner.js';
 import type { Scheduler, ScheduledJob } from '../schedule/scheduler.js';
+import { renderReportSections, reportOptionsFor, type ReportSection } from '../report/index.js';
 import { HttpError } from './http-error.js';
 
 export type BaseContext = Omit<JobContext, 'trigger' | 'signal'>;
@@ -81,6 +82,13 @@ export interface PlanView {
   targets: { target: string; adds: number; removes: number; segments: { segmentId: string; name: string; adds: number; removes: number }[] }[];
 }
 
+/** The report's charts for the dashboard; `key` changes when a run finishes or the model changes. */
+export interface ReportView {
+  key: string;
+  modelId: number | null;
+  sections: ReportSection[];
+}
+
 /** Reason groups listed in the status (a reason that names a record is a group of its own). */
 const QUARANTINE_REASONS = 20;
 
@@ -95,6 +103,7 @@ export class Views {
   private statusCache: { at: number; value: StatusView } | undefined;
   private countsCache: { key: string; at: number; value: StoreCounts } | undefined;
   private planCache: { key: string; value: PlanView } | undefined;
+  private reportCache: { key: string; value: Promise<ReportView> } | undefined;
 
   constructor(d: ViewDeps) {
     this.ctx = d.ctx;
@@ -249,5 +258,26 @@ export class Views {
     };
     this.planCache = { key, value };
     return value;
+  }
+
+  /**
+   * The report sections, rendered once per store version: a render reads the
+   * whole store (seconds at a million customers), so concurrent and repeated
+   * requests share one. `known` is the key the caller already has.
+   */
+  async report(known?: string): Promise<ReportView | { key: string; unchanged: true }> {
+    const { store, config, now } = this.ctx;
+    const model = store.models.activeModel();
+    const key = `${model?.id ?? 0}:${store.serve.runsVersion()}`;
+    if (known === key) return { key, unchanged: true };
+    if (this.reportCache?.key !== key) {
+      const value = renderReportSections(store, reportOptionsFor(config, now)).then((sections) => ({ key, modelId: model?.id ?? null, sections }));
+      // a failed render is not cached: the next request tries again
+      value.catch(() => {
+        if (this.reportCache?.value === value) this.reportCache = undefined;
+      });
+      this.reportCache = { key, value };
+    }
+    return this.reportCache.value;
   }
 }

@@ -11,6 +11,8 @@ import { openStore, type Store } from '../../src/store/index.js';
 import { JobRunner, PIPELINE_LEASE } from '../../src/schedule/runner.js';
 import { buildServer } from '../../src/server/app.js';
 import { bearerChecker, isLoopbackHost } from '../../src/server/auth.js';
+import { RFM_COLUMNS } from '../../src/features/build.js';
+import { marks, parse } from '../report/fixture.js';
 import { baseContext, demoProject, projectConfig, TOKEN, waitFor, type DemoProject } from './fixture.js';
 
 type Json = Record<string, unknown> & { error?: { code: string; field?: string; message: string } };
@@ -339,6 +341,34 @@ describe('read endpoints', () => {
   });
 });
 
+describe('report charts for the dashboard', () => {
+  it('GET /api/report: the report sections with their charts, one render per store version, 401 without the token', async () => {
+    expect((await get('/api/report', null)).status).toBe(401);
+    expect((await get('/api/report?bogus=1')).status).toBe(400);
+    const r = await get('/api/report');
+    expect(r.status).toBe(200);
+    const body = r.body as unknown as { key: string; modelId: number; sections: { id: string; title: string; html: string }[] };
+    const status = (await get('/api/status')).body as { model: { id: number } };
+    expect(body.modelId).toBe(status.model.id);
+    expect(body.sections.map((s) => s.id)).toEqual(['overview', 'segments', 'map', 'profiles', 'moves', 'model', 'quality']);
+    const doc = parse(`<div>${body.sections.map((s) => s.html).join('')}</div>`);
+    const segs = ((await get('/api/segments')).body as { items: { id: string; profile: { fixed?: boolean } }[] }).items;
+    expect(marks(doc, 'sizes', 'bars')).toHaveLength(segs.length);
+    expect(marks(doc, 'heatmap', 'cells')).toHaveLength(segs.filter((s) => s.profile.fixed !== true).length * RFM_COLUMNS.length);
+    expect(doc.querySelectorAll('article.ss-card')).toHaveLength(segs.length);
+    expect(body.sections.map((s) => s.html).join('')).not.toMatch(/<script|\son[a-z]+=/i);
+
+    // the caller's key is current: nothing is rendered or sent again
+    expect((await get(`/api/report?known=${encodeURIComponent(body.key)}`)).body).toEqual({ key: body.key, unchanged: true });
+    // a finished run makes a new version
+    expect((await runJob('/api/push', { dryRun: true })).status).toBe('succeeded');
+    const next = (await get(`/api/report?known=${encodeURIComponent(body.key)}`)).body as { key: string; unchanged?: boolean; sections?: unknown[] };
+    expect(next.key).not.toBe(body.key);
+    expect(next.unchanged).toBeUndefined();
+    expect(next.sections).toHaveLength(7);
+  });
+});
+
 describe('dashboard page', () => {
   it('GET / is public, self-contained, and its CSP allows exactly its inline script and style', async () => {
     const r = await get('/', null);
@@ -352,8 +382,13 @@ describe('dashboard page', () => {
     const csp = String(r.headers['content-security-policy']);
     expect(csp).toContain(`script-src ${hash(script)}`);
     expect(csp).toContain(`style-src ${hash(style)}`);
+    // markup from the API (the report's charts) may carry style attributes, never a script that runs
+    expect(csp).toContain(`style-src-attr 'unsafe-inline'`);
+    expect(csp).not.toMatch(/script-src[^;]*unsafe/);
     expect(html).toContain('Resync now');
     expect(script).toContain('sessionStorage');
-    expect(script).not.toMatch(/innerHTML/);
+    // the one place markup goes in: the report sections; every other value goes in as text
+    expect(script.match(/innerHTML/g)).toHaveLength(1);
+    expect(script).toMatch(/body\.innerHTML = s\.html;/);
   });
 });

@@ -54,6 +54,13 @@ describe.skipIf(!hasChromium)(`dashboard in Chromium (${CHROMIUM})`, () => {
         throw new Error(`${String(e)}\nproblems: ${problems.join('; ')}\npage: ${(await page.content()).replace(/<script>[\s\S]*?<\/script>|<style>[\s\S]*?<\/style>/g, '').slice(0, 3000)}`);
       });
       await page.locator('#segments-body tr[data-segment-id]').first().waitFor();
+      // the report's charts, under the dashboard's CSP (a blocked style or script would be a console error)
+      await page.locator('#report svg[data-chart="profiles"], #report svg[data-chart="heatmap"]').first().waitFor({ timeout: 20_000 }).catch(async (e: unknown) => {
+        throw new Error(`${String(e)}\nproblems: ${problems.join('; ')}\ncharts: ${await page.locator('#report-box').innerText()}`);
+      });
+      const segCount = await page.locator('#segments-body tr[data-segment-id]').count();
+      expect(await page.locator('#report svg[data-chart="sizes"] g.bars_marks > path').count()).toBe(segCount);
+      expect(await page.locator('#report article.ss-card').count()).toBe(segCount);
       const before = await page.$$eval('tr[data-run-id]', (rows) => Math.max(0, ...rows.map((r) => Number(r.getAttribute('data-run-id')))));
       expect(before).toBeGreaterThan(0);
 
@@ -80,6 +87,7 @@ describe.skipIf(!hasChromium)(`dashboard in Chromium (${CHROMIUM})`, () => {
       expect(await page.locator('#plan').textContent()).toMatch(/Push held: .* above push\.maxChurn \(0\.0%\)/);
       expect(await page.locator('#plan tbody tr').count()).toBeGreaterThan(0);
 
+      await page.locator('#report svg[data-chart="segment-map"]').waitFor({ timeout: 20_000 });
       const shot = await page.screenshot({ fullPage: true });
       const dir = join(project.dir, 'out');
       mkdirSync(dir, { recursive: true });

@@ -3,17 +3,11 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { UserError } from '../../core/errors.js';
 import type { JobContext } from '../../jobs/context.js';
-import { writeReport } from '../../report/index.js';
+import { reportOptionsFor, writeReport } from '../../report/index.js';
 import { loadSessionConfig, openSession, type GlobalOptions } from '../session.js';
 import { printJson, printLine } from '../output.js';
 
-function reportOptions(ctx: Pick<JobContext, 'config' | 'now'>): { seed: number; connectorTypes: Record<string, string>; now: () => Date } {
-  return {
-    seed: ctx.config.segmentation.seed,
-    connectorTypes: Object.fromEntries(ctx.config.connectors.map((c) => [c.name, c.type])),
-    now: ctx.now,
-  };
-}
+const reportOptions = (ctx: Pick<JobContext, 'config' | 'now'>) => reportOptionsFor(ctx.config, ctx.now);
 
 export async function reportCommand(g: GlobalOptions, o: { out?: string }): Promise<number> {
   const store = loadSessionConfig(g).store;
