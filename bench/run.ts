@@ -4,8 +4,12 @@
  * (peak RSS per phase), with plain better-sqlite3 inserts and ml-kmeans as
  * references measured in the same run.
  *
+ * Then the ML kernels against scikit-learn (bench/ml-vs-sklearn.ts, its own
+ * process).
+ *
  *   npm run bench                        # 1,000,000 customers
  *   npm run bench -- --customers 100000  # a quicker look
+ *   npm run bench -- --only ml           # ML kernels vs scikit-learn only
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -37,7 +41,17 @@ function phase(...args: string[]): Record<string, number> {
   return JSON.parse(line) as Record<string, number>;
 }
 
+/** ML kernels vs scikit-learn on 1,000,000 x 12 blobs; prints its own table. */
+function mlVsSklearn(): void {
+  process.stderr.write('ML kernels against scikit-learn (bench/ml-vs-sklearn.ts)...\n');
+  execFileSync(process.execPath, [join(root, 'dist/bench/ml-vs-sklearn.js')], { stdio: ['ignore', 'inherit', 'inherit'] });
+}
+
 async function main(): Promise<void> {
+  if (opt('only', '') === 'ml') {
+    mlVsSklearn();
+    return;
+  }
   let generated = { contacts: 0, transactions: 0 };
   if (!existsSync(join(dataDir, 'transactions.csv'))) {
     process.stderr.write(`generating ${customers} customers into ${dataDir}...\n`);
@@ -97,12 +111,13 @@ segmentation: { k: { min: 3, max: 8 }, nInit: 2 }
     `  plain better-sqlite3        random keys ${ref.randomRowsPerSec} rows/s, sequential ${ref.sequentialRowsPerSec} rows/s (ratio sync/random ${results.syncVsReference})`,
     `features (SQL + matrix)       ${fk.featuresMs} ms for ${fk.rows} x ${fk.d}`,
     `k-means k=6 nInit=1           ${fk.kmeansMs} ms (${fk.iterations} iterations); ml-kmeans ${fk.mlKmeansMs ?? '-'} ms -> ${results.kmeansSpeedupVsMlKmeans}x; peak RSS ${fk.maxRssMb} MB (includes ml-kmeans' arrays)`,
-    `segment (k 3..8, nInit 2)     ${seg.ms} ms; peak RSS ${seg.maxRssMb} MB`,
+    `segment (auto, k 3..8, nInit 2) ${seg.ms} ms; peak RSS ${seg.maxRssMb} MB (targets < 60,000 ms, < 1,536 MB -> ${(seg.ms as number) < 60_000 && (seg.maxRssMb as number) < 1536 ? 'met' : 'NOT met'})`,
     `HubSpot calls (10k contacts, 20k deals / 10k changes): pull ${hubspot.pullCalls}/${hubspot.pullMinimum}, push ${hubspot.pushCalls}/${hubspot.pushMinimum}`,
     `Salesforce calls (10k contacts, 5k opps / 10k changes): pull ${salesforce.pullCalls}/${salesforce.pullMinimum}, push ${salesforce.pushCalls}/${salesforce.pushMinimum}`,
     `targets: >= 100,000 tx/s -> ${txPerSec >= 100_000 ? 'met' : 'NOT met'}; peak RSS < 1,536 MB -> ${Math.max(sync.maxRssMb as number, seg.maxRssMb as number) < 1536 ? 'met' : 'NOT met'}`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
+  mlVsSklearn();
 }
 
 await main();

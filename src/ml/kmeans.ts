@@ -118,6 +118,19 @@ export function kmeans(
   return best!;
 }
 
+/**
+ * The k starting centroids (k*d, row-major) that a k-means++ run from `seed`
+ * begins with: scikit-learn's greedy k-means++. Passing them back as `init`
+ * repeats that run's first restart.
+ */
+export function kmeansPlusPlus(data: Float64Array, n: number, d: number, k: number, seed: number): Float64Array {
+  assertMatrix(data, n, d);
+  assertInt('k', k, 1, n);
+  const centers = new Float64Array(k * d);
+  seedKMeansPlusPlus(data, n, d, k, createRng(seed), centers, new Float64Array(n), new Float64Array(n));
+  return centers;
+}
+
 /** Nearest centroid of each row of `data` (n × model.d). */
 export function predict(model: KMeansCentroids, data: Float64Array, n: number): KMeansPrediction {
   assertCentroids(model);
