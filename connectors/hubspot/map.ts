@@ -10,6 +10,7 @@ import {
   propertyValue,
   type Norm,
 } from '../../src/core/normalize.js';
+import { boundedPayload, contactSizeProblem, transactionSizeProblem } from '../../src/core/limits.js';
 import type { HubspotConfig } from './config.js';
 import { HubspotContact, HubspotDealRecord, type HubspotStageMeta } from './shapes.js';
 
@@ -73,12 +74,12 @@ export function mergedAwayIds(id: string, props: Record<string, string | null | 
 export function mapContact(raw: unknown, connector: string, cfg: HubspotConfig): ParseResult<Contact> {
   const parsed = HubspotContact.safeParse(raw);
   if (!parsed.success) {
-    return { ok: false, rejected: { externalId: idOf(raw), reason: `unexpected HubSpot contact shape: ${issues(parsed.error)}`, location: 'hubspot contacts', payload: raw } };
+    return { ok: false, rejected: { externalId: idOf(raw), reason: `unexpected HubSpot contact shape: ${issues(parsed.error)}`, location: 'hubspot contacts', payload: boundedPayload(raw) } };
   }
   const c = parsed.data;
   const location = `hubspot contact ${c.id}`;
   const p = c.properties;
-  const reject = (reason: string): ParseResult<Contact> => ({ ok: false, rejected: { externalId: c.id, reason, location, payload: raw } });
+  const reject = (reason: string): ParseResult<Contact> => ({ ok: false, rejected: { externalId: c.id, reason, location, payload: boundedPayload(raw) } });
   const email = normalizeEmail(p.email);
   const country = normalizeCountry(p.country);
   const created = normalizeDate(p.createdate ?? c.createdAt, 'createdate');
@@ -106,6 +107,8 @@ export function mapContact(raw: unknown, connector: string, cfg: HubspotConfig):
   if (country.value) contact.country = country.value;
   const stage = clean(p.lifecyclestage);
   if (stage) contact.lifecycleStage = stage.toLowerCase();
+  const big = contactSizeProblem(contact);
+  if (big) return reject(big);
   return { ok: true, record: contact, location };
 }
 
@@ -141,12 +144,12 @@ export function primaryContact(ids: readonly string[]): string | undefined {
 export function mapDeal(raw: unknown, connector: string, cfg: HubspotConfig): ParseResult<Transaction> {
   const parsed = HubspotDealRecord.safeParse(raw);
   if (!parsed.success) {
-    return { ok: false, rejected: { externalId: idOf(raw), reason: `unexpected HubSpot deal shape: ${issues(parsed.error)}`, location: 'hubspot deals', payload: raw } };
+    return { ok: false, rejected: { externalId: idOf(raw), reason: `unexpected HubSpot deal shape: ${issues(parsed.error)}`, location: 'hubspot deals', payload: boundedPayload(raw) } };
   }
   const { deal: d, contactIds, stage } = parsed.data;
   const location = `hubspot deal ${d.id}`;
   const p = d.properties;
-  const reject = (reason: string): ParseResult<Transaction> => ({ ok: false, rejected: { externalId: d.id, reason, location, payload: raw } });
+  const reject = (reason: string): ParseResult<Transaction> => ({ ok: false, rejected: { externalId: d.id, reason, location, payload: boundedPayload(raw) } });
   const contact = primaryContact(contactIds);
   if (contact === undefined) return reject('deal has no associated contact: associate it with a contact in HubSpot to count it as a transaction');
   const amount = normalizeAmount(p.amount, 'amount');
@@ -165,19 +168,17 @@ export function mapDeal(raw: unknown, connector: string, cfg: HubspotConfig): Pa
   const properties: Record<string, PropertyValue> = { pipeline: pipeline ?? null, dealstage: dealstage ?? null };
   const name = clean(p.dealname);
   if (name) properties.dealname = name;
-  return {
-    ok: true,
-    location,
-    record: {
-      id: `${connector}:${d.id}`,
-      connector,
-      externalId: d.id,
-      contactId: `${connector}:${contact}`,
-      amount: amount.value,
-      currency: currency.value,
-      occurredAt,
-      status: dealStatus(cfg.dealStages, pipeline, dealstage, stage),
-      properties,
-    },
+  const record: Transaction = {
+    id: `${connector}:${d.id}`,
+    connector,
+    externalId: d.id,
+    contactId: `${connector}:${contact}`,
+    amount: amount.value,
+    currency: currency.value,
+    occurredAt,
+    status: dealStatus(cfg.dealStages, pipeline, dealstage, stage),
+    properties,
   };
+  const big = transactionSizeProblem(record);
+  return big ? reject(big) : { ok: true, location, record };
 }

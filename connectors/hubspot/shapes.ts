@@ -9,8 +9,8 @@ import { z } from 'zod';
 /** A date-time as the SDK gives it (Date) or as JSON carries it (string); always an ISO string out. */
 export const dateish = z.union([z.date(), z.string()]).transform((d) => (d instanceof Date ? d.toISOString() : d));
 
-/** Record ids: the SDK types them as strings, some endpoints send numbers. */
-export const recordId = z.union([z.string().regex(/^\d+$/, 'expected a numeric record id'), z.number().int().nonnegative()]).transform(String);
+/** Record ids: the SDK types them as strings, some endpoints send numbers (safe integers only: 1e300 is no id). */
+export const recordId = z.union([z.string().regex(/^\d{1,40}$/, 'expected a numeric record id'), z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER)]).transform(String);
 
 const properties = z.record(z.string(), z.string().nullable());
 
@@ -30,17 +30,21 @@ export type HubspotContact = z.infer<typeof HubspotContact>;
 export const HubspotDeal = crmObject;
 export type HubspotDeal = z.infer<typeof HubspotDeal>;
 
-/** Only what paging needs; each record is validated in full by the stream's parse(). */
-const recordHeader = z.looseObject({ id: recordId, properties: properties.optional() });
+/**
+ * Only what paging needs. A page is read record by record: one that lacks it
+ * still goes to parse(), which quarantines it, and the rest of the page syncs.
+ */
+export const HubspotRecordHeader = z.looseObject({ id: recordId, properties: properties.optional() });
+export type HubspotRecordHeader = z.infer<typeof HubspotRecordHeader>;
 
 const paging = z.looseObject({ next: z.looseObject({ after: z.string() }).optional() }).optional();
 
 /** GET /crm/v3/objects/{type} (basicApi.getPage). */
-export const HubspotListPage = z.looseObject({ results: z.array(recordHeader), paging });
+export const HubspotListPage = z.looseObject({ results: z.array(z.unknown()), paging });
 export type HubspotListPage = z.infer<typeof HubspotListPage>;
 
 /** POST /crm/v3/objects/{type}/search (searchApi.doSearch). */
-export const HubspotSearchPage = z.looseObject({ total: z.number().int().nonnegative(), results: z.array(recordHeader), paging });
+export const HubspotSearchPage = z.looseObject({ total: z.number().int().nonnegative(), results: z.array(z.unknown()), paging });
 export type HubspotSearchPage = z.infer<typeof HubspotSearchPage>;
 
 /** A stage's metadata from the pipelines API. */

@@ -40,6 +40,7 @@ import {
   HubspotAssociationsPage,
   HubspotListPage,
   HubspotPipelines,
+  HubspotRecordHeader,
   HubspotSearchPage,
   type HubspotDealRecord,
   type HubspotStageMeta,
@@ -129,11 +130,27 @@ function idGreater(a: string, b: string): boolean {
   return BigInt(a) > BigInt(b);
 }
 
+/** A record as HubSpot sent it, with its id and properties when those are readable. */
+interface RawRecord {
+  raw: unknown;
+  header: HubspotRecordHeader | undefined;
+}
+
 interface RawPage {
-  records: { id: string; properties?: Record<string, string | null> | undefined }[];
+  records: RawRecord[];
   deleted: string[];
   checkpoint: HubspotCheckpoint;
 }
+
+/** Each record of a page with its header; an unreadable one is kept for parse() to quarantine. */
+function withHeaders(results: readonly unknown[]): RawRecord[] {
+  return results.map((raw) => {
+    const h = HubspotRecordHeader.safeParse(raw);
+    return { raw, header: h.success ? h.data : undefined };
+  });
+}
+
+const mergedAway = (records: readonly RawRecord[]): string[] => records.flatMap((r) => (r.header ? mergedAwayIds(r.header.id, r.header.properties) : []));
 
 /**
  * Where a read starts: a fresh full listing, an incremental pass after an idle
@@ -204,9 +221,10 @@ async function* objectPages(
       else nextCp = { ...cp, phase: 'idle', after: null, archivedAt: cp.startedAt, startedAt: null };
       done += page.results.length;
       ctx.progress?.(done);
+      const records = withHeaders(page.results);
       yield archived
-        ? { records: [], deleted: page.results.map((r) => r.id), checkpoint: nextCp }
-        : { records: page.results, deleted: page.results.flatMap((r) => mergedAwayIds(r.id, r.properties)), checkpoint: nextCp };
+        ? { records: [], deleted: records.flatMap((r) => (r.header ? [r.header.id] : [])), checkpoint: nextCp }
+        : { records, deleted: mergedAway(records), checkpoint: nextCp };
       if (nextCp.phase !== 'full' && nextCp.since !== null) bounds.covered?.(nextCp.since);
       cp = nextCp;
       continue;
@@ -226,7 +244,12 @@ async function* objectPages(
     };
     const page = parsePage(HubspotSearchPage, await api.call(label, (sdk) => spec.search(sdk, req), { kind: 'search', scope: spec.scope }), label);
     total ??= page.total;
-    const last = page.results[page.results.length - 1]?.id;
+    const records = withHeaders(page.results);
+    // the keyset moves on the last readable id; the records without one are quarantined by parse()
+    const last = records.findLast((r) => r.header !== undefined)?.header?.id;
+    if (last === undefined && records.length > 0 && page.paging?.next !== undefined) {
+      throw new RemoteError('client', `${label}: a search page without one readable record id; stopping rather than skipping what follows`);
+    }
     if (last !== undefined && cp.lastId !== null && !idGreater(last, cp.lastId)) {
       throw new RemoteError('client', `${label}: HubSpot returned ids out of order (${last} after ${cp.lastId}); stopping rather than reading in circles`);
     }
@@ -239,7 +262,7 @@ async function* objectPages(
     }
     done += page.results.length;
     ctx.progress?.(done, total);
-    yield { records: page.results, deleted: page.results.flatMap((r) => mergedAwayIds(r.id, r.properties)), checkpoint: nextCp };
+    yield { records, deleted: mergedAway(records), checkpoint: nextCp };
     if (nextCp.phase !== 'incremental' && nextCp.since !== null) bounds.covered?.(nextCp.since);
     cp = nextCp;
   }
@@ -257,7 +280,7 @@ export const contactsStream: Stream<HubspotConfig, Contact> = {
     covered.delete(ctx.name);
     const bounds = { covered: (since: number) => covered.set(ctx.name, since) };
     for await (const p of objectPages(ctx, api, CONTACTS, checkpointOf(from), opts.full, bounds)) {
-      const page: Page = { records: p.records, checkpoint: p.checkpoint };
+      const page: Page = { records: p.records.map((r) => r.raw), checkpoint: p.checkpoint };
       if (p.deleted.length) page.deleted = p.deleted;
       yield page;
     }
@@ -334,13 +357,15 @@ export const transactionsStream: Stream<HubspotConfig, Transaction> = {
     const flush = async (): Promise<Page> => {
       let records: HubspotDealRecord[] | unknown[] = [];
       if (buf.length) {
+        const heads = buf.flatMap((d) => (d.header ? [d.header] : []));
         // HubSpot's stage metadata is read once, and only when a stage is not in the configured lists
-        if (ctx.config.dealStages.usePipelineMetadata && buf.some((d) => !configuredStage(ctx.config.dealStages, d.properties))) stages ??= await stageMeta(api);
-        const contacts = await dealContacts(api, buf.map((d) => d.id));
-        records = buf.map((d) => ({
-          deal: d,
-          contactIds: contacts.get(d.id) ?? [],
-          stage: stages?.get(`${d.properties?.pipeline ?? ''}\u0000${d.properties?.dealstage ?? ''}`) ?? null,
+        if (ctx.config.dealStages.usePipelineMetadata && heads.some((d) => !configuredStage(ctx.config.dealStages, d.properties))) stages ??= await stageMeta(api);
+        const contacts = await dealContacts(api, heads.map((d) => d.id));
+        // a deal without a readable header still goes to parse(), which quarantines it
+        records = buf.map(({ raw, header: d }) => ({
+          deal: raw,
+          contactIds: d ? (contacts.get(d.id) ?? []) : [],
+          stage: d ? (stages?.get(`${d.properties?.pipeline ?? ''}\u0000${d.properties?.dealstage ?? ''}`) ?? null) : null,
         }));
       }
       const page: Page = { records, checkpoint: last as HubspotCheckpoint };

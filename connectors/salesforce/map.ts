@@ -14,6 +14,8 @@ import {
   normalizeEmail,
   propertyValue,
 } from '../../src/core/normalize.js';
+import { boundedPayload, contactSizeProblem, transactionSizeProblem } from '../../src/core/limits.js';
+import type { Norm } from '../../src/core/normalize.js';
 import type { SalesforceConfig } from './config.js';
 import {
   SalesforceContact,
@@ -27,11 +29,12 @@ import { valueAt } from './soql.js';
 
 const EPOCH = '1970-01-01T00:00:00.000Z';
 
-/** Text of a field value; numbers and booleans as text; objects and null as undefined. */
-function textOf(v: unknown): string | undefined {
-  if (typeof v === 'string') return clean(v);
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  return undefined;
+/** Text of a field value; numbers and booleans as text; null as undefined; anything else is the wrong type. */
+function textOf(v: unknown, field: string | null): Norm<string | undefined> {
+  if (typeof v === 'string') return { ok: true, value: clean(v) };
+  if (typeof v === 'number' || typeof v === 'boolean') return { ok: true, value: String(v) };
+  if (v === null || v === undefined) return { ok: true, value: undefined };
+  return { ok: false, reason: `wrong type: ${field ?? 'a field'} is ${Array.isArray(v) ? 'a list' : typeof v}, expected text` };
 }
 
 /** A field value as a contact property: numbers stay numbers (also from bulk text), empty is null. */
@@ -43,7 +46,7 @@ export function propertyOf(v: unknown): PropertyValue {
 }
 
 function rejectOf<T>(object: string, id: string | undefined, reason: string, payload: unknown): ParseResult<T> {
-  return { ok: false, rejected: { externalId: id, reason, location: `${object} ${id ?? '(no Id)'}`, payload } };
+  return { ok: false, rejected: { externalId: id, reason, location: `${object} ${id ?? '(no Id)'}`, payload: boundedPayload(payload) } };
 }
 
 function shapeError(e: z.ZodError): string {
@@ -68,9 +71,16 @@ export function mapPerson(env: SalesforcePageRecord, connector: string, cfg: Sal
   const props = (isLead ? cfg.leads : cfg.contacts).properties;
   const at = (path: string | null): unknown => (path === null ? null : valueAt(r, path));
 
-  const email = normalizeEmail(textOf(at(f.email)));
+  // every mapped field is text (or empty): a list or an object there is quarantined, not dropped
+  const text: Partial<Record<keyof typeof f, string>> = {};
+  for (const [k, path] of Object.entries(f) as [keyof typeof f, string | null][]) {
+    const t = textOf(at(path), path);
+    if (!t.ok) return rejectOf(object, r.Id, t.reason, env.record);
+    if (t.value !== undefined) text[k] = t.value;
+  }
+  const email = normalizeEmail(text.email);
   if (!email.ok) return rejectOf(object, r.Id, `${email.reason} (${f.email})`, env.record);
-  const country = normalizeCountry(textOf(at(f.country)));
+  const country = normalizeCountry(text.country);
   if (!country.ok) return rejectOf(object, r.Id, `${country.reason} (${f.country})`, env.record);
   const updated = normalizeDate(r.SystemModstamp, 'SystemModstamp');
   if (!updated.ok) return rejectOf(object, r.Id, updated.reason, env.record);
@@ -89,15 +99,13 @@ export function mapPerson(env: SalesforcePageRecord, connector: string, cfg: Sal
     properties,
   };
   if (email.value) c.email = email.value;
-  const first = textOf(at(f.firstName));
-  if (first) c.firstName = first;
-  const last = textOf(at(f.lastName));
-  if (last) c.lastName = last;
-  const company = textOf(at(f.company));
-  if (company) c.company = company;
+  if (text.firstName) c.firstName = text.firstName;
+  if (text.lastName) c.lastName = text.lastName;
+  if (text.company) c.company = text.company;
   if (country.value) c.country = country.value;
-  const stage = textOf(at(f.lifecycleStage));
-  if (stage) c.lifecycleStage = stage.toLowerCase();
+  if (text.lifecycleStage) c.lifecycleStage = text.lifecycleStage.toLowerCase();
+  const big = contactSizeProblem(c);
+  if (big) return rejectOf(object, r.Id, big, env.record);
   return { ok: true, record: c, location: `${object} ${r.Id}` };
 }
 
@@ -117,21 +125,19 @@ export function mapOpportunity(env: SalesforcePageRecord, connector: string, cfg
   if (when.value === undefined) return rejectOf('Opportunity', r.OpportunityId, 'missing date: CloseDate is empty', env.record);
   const currency = normalizeCurrency(o.CurrencyIsoCode ?? null, env.orgCurrency ?? cfg.transactions.currency ?? 'USD');
   if (!currency.ok) return rejectOf('Opportunity', r.OpportunityId, currency.reason, env.record);
-  return {
-    ok: true,
-    location: `Opportunity ${r.OpportunityId}`,
-    record: {
-      id: `${connector}:${r.OpportunityId}`,
-      connector,
-      externalId: r.OpportunityId,
-      contactId: `${connector}:${r.ContactId}`,
-      amount: amount.value,
-      currency: currency.value,
-      occurredAt: when.value,
-      status: 'won',
-      properties: { stage: o.StageName ?? null, contactRole: r.IsPrimary ? 'primary' : 'other' },
-    },
+  const record: Transaction = {
+    id: `${connector}:${r.OpportunityId}`,
+    connector,
+    externalId: r.OpportunityId,
+    contactId: `${connector}:${r.ContactId}`,
+    amount: amount.value,
+    currency: currency.value,
+    occurredAt: when.value,
+    status: 'won',
+    properties: { stage: o.StageName ?? null, contactRole: r.IsPrimary ? 'primary' : 'other' },
   };
+  const big = transactionSizeProblem(record);
+  return big ? rejectOf('Opportunity', r.OpportunityId, big, env.record) : { ok: true, location: `Opportunity ${r.OpportunityId}`, record };
 }
 
 /** An activated Order as a won transaction of the contact in `transactions.orderContactField`. */
@@ -150,21 +156,19 @@ export function mapOrder(env: SalesforcePageRecord, connector: string, cfg: Sale
   if (when.value === undefined) return rejectOf('Order', r.Id, 'missing date: EffectiveDate is empty', env.record);
   const currency = normalizeCurrency(r.CurrencyIsoCode ?? null, env.orgCurrency ?? cfg.transactions.currency ?? 'USD');
   if (!currency.ok) return rejectOf('Order', r.Id, currency.reason, env.record);
-  return {
-    ok: true,
-    location: `Order ${r.Id}`,
-    record: {
-      id: `${connector}:${r.Id}`,
-      connector,
-      externalId: r.Id,
-      contactId: `${connector}:${contact.data}`,
-      amount: amount.value,
-      currency: currency.value,
-      occurredAt: when.value,
-      status: 'won',
-      properties: { status: r.Status ?? null },
-    },
+  const record: Transaction = {
+    id: `${connector}:${r.Id}`,
+    connector,
+    externalId: r.Id,
+    contactId: `${connector}:${contact.data}`,
+    amount: amount.value,
+    currency: currency.value,
+    occurredAt: when.value,
+    status: 'won',
+    properties: { status: r.Status ?? null },
   };
+  const big = transactionSizeProblem(record);
+  return big ? rejectOf('Order', r.Id, big, env.record) : { ok: true, location: `Order ${r.Id}`, record };
 }
 
 function envelope(raw: unknown): SalesforcePageRecord | undefined {
