@@ -10,7 +10,6 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY connectors ./connectors
-COPY bench ./bench
 RUN npm run build && npm prune --omit=dev
 
 # Runtime stage: only the compiled code, production dependencies and example configs.

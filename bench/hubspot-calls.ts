@@ -12,7 +12,7 @@
  * The counted calls include everything else too (archived listings, the
  * pipelines read, the writer's checks of its property and lists).
  *
- *   npm run build && node dist/bench/hubspot-calls.js [--contacts 10000] [--deals 20000] [--changes 10000]
+ *   npm run build:bench && node dist/bench/hubspot-calls.js [--contacts 10000] [--deals 20000] [--changes 10000]
  */
 import { pathToFileURL } from 'node:url';
 import nock from 'nock';

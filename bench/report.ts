@@ -2,7 +2,7 @@
  * Report generation on a bench store: wall time per step, peak RSS and file
  * size, and an estimate for 1,000,000 customers when the store is smaller.
  *
- *   npm run build && node dist/bench/report.js                   # bench/out/bench-1000000.db, else bench-100000.db
+ *   npm run build:bench && node dist/bench/report.js                   # bench/out/bench-1000000.db, else bench-100000.db
  *   node dist/bench/report.js --store path/to/store.db --runs 3 [--threads 1]
  *
  * The store needs a model (`segsync segment` on it). It is opened read-only.

@@ -12,7 +12,7 @@
  * with the segment field already in place (creating it is a one-time cost).
  * Target: at most 1.1x the minimum.
  *
- *   npm run build && node dist/bench/salesforce-calls.js [contacts opportunities changes]
+ *   npm run build:bench && node dist/bench/salesforce-calls.js [contacts opportunities changes]
  */
 import { pathToFileURL } from 'node:url';
 import salesforce from '../connectors/salesforce/index.js';

@@ -4,7 +4,7 @@
  * (default 30) on loopback, then print requests, throughput, errors and
  * latency percentiles. Exit 1 on any error.
  *
- *   npm run build && node dist/bench/server-load.js                 # starts its own `segsync serve` on a demo store
+ *   npm run build:bench && node dist/bench/server-load.js                 # starts its own `segsync serve` on a demo store
  *   node dist/bench/server-load.js --customers 100000 --duration 10
  *   node dist/bench/server-load.js --url http://127.0.0.1:8787 --token "$SEGSYNC_ADMIN_TOKEN"   # an existing server
  *
