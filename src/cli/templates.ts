@@ -30,6 +30,10 @@ features:
   extra: []                   # e.g. [{ property: num_visits, transform: log1p }]
   # asOf: 2026-06-30          # compute recency as of this day (historical data)
   # currency: { base: USD, rates: { EUR: 1.08, GBP: 1.27 } }
+  categorical: []             # e.g. [{ property: lifecycle_stage, top: 10 }, { property: country }]: one-hot, top values + "other"
+  missingIndicatorShare: 0.05 # a feature missing for more customers than this also gets a 0/1 "missing" column
+  winsorize: { lower: 0.01, upper: 0.99 }   # clip numeric features at these training percentiles
+  scaling: standard           # standard | robust (median and interquartile range)
 
 segmentation:
   algorithm: auto             # auto | kmeans | gmm | hierarchical | dbscan

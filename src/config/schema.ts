@@ -37,6 +37,24 @@ export const featuresSchema = z.strictObject({
     .default([]),
   /** Compute recency as of this day instead of today (historical data, backtests). */
   asOf: isoDay.optional(),
+  /** Categorical contact properties, one-hot encoded: the `top` most frequent training values get a column each, the rest share "other". */
+  categorical: z
+    .array(
+      z.strictObject({
+        /** `lifecycle_stage` and `country` are contact fields; any other name is a contact property. */
+        property: z.string().min(1),
+        top: z.number().int().min(1).max(100).default(10),
+      }),
+    )
+    .default([]),
+  /** A numeric feature missing for more than this share of training customers also gets a 0/1 "missing" column (1 turns it off). */
+  missingIndicatorShare: z.number().min(0).max(1).default(0.05),
+  /** Clip each numeric feature at these percentiles of the training customers before scaling (0 and 1 turn it off). */
+  winsorize: z
+    .strictObject({ lower: z.number().min(0).max(0.5).default(0.01), upper: z.number().min(0.5).max(1).default(0.99) })
+    .default({ lower: 0.01, upper: 0.99 }),
+  /** standard: mean and standard deviation; robust: median and interquartile range (outliers weigh less). */
+  scaling: z.enum(['standard', 'robust']).default('standard'),
   /** Conversion rates into one currency; amounts in other currencies are multiplied by their rate. */
   currency: z
     .strictObject({
@@ -169,7 +187,7 @@ export const configSchema = z.strictObject({
   log: logSchema.default({ level: 'info', file: './data/segsync.log' }),
   connectors: z.array(connectorEntrySchema).min(1, 'configure at least one connector'),
   sync: syncSchema.default({ pageSize: 5_000, maxRejectedShare: 0.2 }),
-  features: featuresSchema.default({ preset: 'rfm', extra: [] }),
+  features: featuresSchema.default(featuresSchema.parse({})),
   segmentation: segmentationSchema.default(segmentationSchema.parse({})),
   push: pushSchema.default({ maxChurn: 0.3, targets: [] }),
   /** Generate demo data here when the files are absent (the embedded demo). */

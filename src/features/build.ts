@@ -1,8 +1,10 @@
 /**
  * Feature matrix from the store: the `rfm` preset's SQL aggregates over won
  * transactions plus configured numeric contact properties, as ONE row-major
- * Float64Array. Customers without a purchase are set aside (they get a fixed
- * segment) when the feature set uses transactions.
+ * Float64Array, and the configured categorical properties as codes into a
+ * per-column dictionary. Customers without a purchase are set aside (they get
+ * a fixed segment) when the feature set uses transactions. Nothing here is
+ * fitted: src/features/prep.ts turns this into the model's input.
  */
 import type { FeaturesConfig } from '../config/schema.js';
 import type { FeaturesRepo } from '../store/features-repo.js';
@@ -21,7 +23,31 @@ export interface FeatureSpec {
   /** contact properties behind the extra columns, in column order */
   properties: string[];
   currency?: { base: string; rates: Record<string, number> };
+  /** categorical contact properties, one-hot encoded with their `top` training values (absent in models saved before them) */
+  categorical?: CategoricalSpec[];
+  /** how the prep step is fitted (absent in models saved before it) */
+  prep?: PrepOptions;
 }
+
+export interface CategoricalSpec {
+  property: string;
+  top: number;
+}
+
+export interface PrepOptions {
+  missingIndicatorShare: number;
+  winsorize: { lower: number; upper: number };
+  scaling: 'standard' | 'robust';
+}
+
+/** A categorical column: one code per row into `dict` (a missing value is MISSING_CATEGORY). */
+export interface CategoricalColumn {
+  property: string;
+  dict: string[];
+  codes: Int32Array;
+}
+
+export const MISSING_CATEGORY = '(missing)';
 
 export interface FeatureMatrix {
   spec: FeatureSpec;
@@ -35,6 +61,8 @@ export interface FeatureMatrix {
   revenue: Float64Array;
   /** customers with no won purchase (rfm only) */
   noPurchase: string[];
+  /** categorical columns, rows in matrix order */
+  categories: CategoricalColumn[];
   /** how many values were missing per column (imputed with the median) */
   missing: number[];
   /** currencies seen without a conversion rate */
@@ -57,8 +85,10 @@ export function featureSpec(cfg: FeaturesConfig, today: Date): FeatureSpec {
     properties: extraCols,
   };
   if (cfg.currency) spec.currency = { base: cfg.currency.base, rates: cfg.currency.rates };
-  if (spec.columns.length === 0) {
-    throw new UserError('CONFIG_INVALID', 'features: `preset: none` needs at least one `extra` property to segment on', {
+  spec.categorical = cfg.categorical.map((c) => ({ property: c.property, top: c.top }));
+  spec.prep = { missingIndicatorShare: cfg.missingIndicatorShare, winsorize: { ...cfg.winsorize }, scaling: cfg.scaling };
+  if (spec.columns.length === 0 && spec.categorical.length === 0) {
+    throw new UserError('CONFIG_INVALID', 'features: `preset: none` needs at least one `extra` or `categorical` property to segment on', {
       exitCode: 2,
       where: { field: 'features.extra' },
     });
@@ -110,6 +140,21 @@ export function buildFeatures(repo: FeaturesRepo, spec: FeatureSpec, opts: { cus
     });
   }
 
+  const cats = spec.categorical ?? [];
+  const catCodes = cats.map(() => new Int32Array(ids.length));
+  const dicts = cats.map(() => new Map<string, number>([[MISSING_CATEGORY, 0]]));
+  for (const p of repo.contactCategories(cats.map((c) => c.property), only)) {
+    const i = rowOf.get(p.customerId);
+    if (i === undefined) continue;
+    p.values.forEach((v, j) => {
+      if (v === null) return;
+      const dict = dicts[j] as Map<string, number>;
+      let code = dict.get(v);
+      if (code === undefined) dict.set(v, (code = dict.size));
+      (catCodes[j] as Int32Array)[i] = code;
+    });
+  }
+
   const keep: number[] = [];
   const noPurchase: string[] = [];
   for (let i = 0; i < ids.length; i++) {
@@ -138,12 +183,19 @@ export function buildFeatures(repo: FeaturesRepo, spec: FeatureSpec, opts: { cus
     for (let j = 0; j < nExtra; j++) raw[o++] = extras[i * nExtra + j] as number;
   }
 
-  // median imputation of missing extras (fitted here, saved with the scaler)
+  const categories: CategoricalColumn[] = cats.map((c, j) => {
+    const all = catCodes[j] as Int32Array;
+    const codes = new Int32Array(n);
+    for (let r = 0; r < n; r++) codes[r] = all[keep[r] as number] as number;
+    return { property: c.property, dict: [...(dicts[j] as Map<string, number>).keys()], codes };
+  });
+
+  // missing values are imputed by the prep step (src/features/prep.ts)
   const missing = new Array<number>(d).fill(0);
   for (let j = 0; j < d; j++) {
     let m = 0;
     for (let r = 0; r < n; r++) if (Number.isNaN(raw[r * d + j])) m++;
     missing[j] = m;
   }
-  return { spec, customerIds, n, d, raw, revenue, noPurchase, missing, unconvertedCurrencies: [...unconverted].sort() };
+  return { spec, customerIds, n, d, raw, revenue, noPurchase, categories, missing, unconvertedCurrencies: [...unconverted].sort() };
 }

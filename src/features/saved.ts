@@ -1,12 +1,13 @@
 /**
  * The feature spec and fitted transform as the models table keeps them, parsed
- * at the boundary: a model saved by an older segsync, or a damaged row, fails
- * here with a message saying to retrain instead of mis-transforming customers.
+ * at the boundary. A model saved before the prep step (a plain scaler) loads as
+ * the identical transform; a damaged row fails here with a message saying to
+ * retrain instead of mis-transforming customers.
  */
 import { z } from 'zod';
 import { UserError } from '../core/errors.js';
 import type { FeatureSpec } from './build.js';
-import type { Scaler } from './scaler.js';
+import { prepFromLegacyScaler, type Prep } from './prep.js';
 
 const transform = z.enum(['none', 'log1p']);
 
@@ -18,13 +19,41 @@ export const featureSpecSchema = z.object({
   transforms: z.array(transform),
   properties: z.array(z.string()),
   currency: z.object({ base: z.string(), rates: z.record(z.string(), z.number()) }).optional(),
+  categorical: z.array(z.object({ property: z.string(), top: z.number().int() })).optional(),
+  prep: z
+    .object({
+      missingIndicatorShare: z.number(),
+      winsorize: z.object({ lower: z.number(), upper: z.number() }),
+      scaling: z.enum(['standard', 'robust']),
+    })
+    .optional(),
 });
+
+/** What models saved before the prep step kept: medians, log1p and standardization. */
 
 export const scalerSchema = z.object({
   transforms: z.array(transform),
   medians: z.array(z.number()),
   mean: z.array(z.number()),
   std: z.array(z.number()),
+});
+
+const prepSchema = z.object({
+  version: z.literal(2),
+  scaling: z.enum(['standard', 'robust']),
+  numeric: z.array(
+    z.object({
+      column: z.string(),
+      transform,
+      median: z.number(),
+      lo: z.number().nullable(),
+      hi: z.number().nullable(),
+      indicator: z.boolean(),
+      center: z.number(),
+      scale: z.number().refine((v) => v !== 0, 'must not be 0'),
+    }),
+  ),
+  categorical: z.array(z.object({ property: z.string(), values: z.array(z.string()), other: z.boolean() })),
 });
 
 export function invalidModel(modelId: number, what: string, cause?: unknown): UserError {
@@ -49,13 +78,29 @@ export function parseFeatureSpec(value: unknown, modelId: number): FeatureSpec {
   const out: FeatureSpec = { preset: spec.preset, asOf: spec.asOf, columns: spec.columns, transforms: spec.transforms, properties: spec.properties };
   if (spec.asOfFixed !== undefined) out.asOfFixed = spec.asOfFixed;
   if (spec.currency) out.currency = spec.currency;
+  if (spec.categorical) out.categorical = spec.categorical;
+  if (spec.prep) out.prep = spec.prep;
   return out;
 }
 
-export function parseScaler(value: unknown, d: number, modelId: number): Scaler {
+/** The fitted prep step; a model saved before it (a plain scaler) loads as the same transform. */
+export function parsePrep(value: unknown, spec: FeatureSpec, modelId: number): Prep {
+  const d = spec.columns.length;
+  const isPrep = typeof value === 'object' && value !== null && 'version' in value;
+  const p = isPrep ? parse(prepSchema, value, modelId, 'transform') : legacy(value, spec, modelId);
+  if (p.numeric.length !== d) throw invalidModel(modelId, `its saved transform is for ${p.numeric.length} features, its feature spec has ${d}`);
+  const props = (spec.categorical ?? []).map((c) => c.property);
+  if (p.categorical.length !== props.length || p.categorical.some((c, i) => c.property !== props[i])) {
+    throw invalidModel(modelId, 'its saved transform does not match its categorical features');
+  }
+  return p;
+}
+
+function legacy(value: unknown, spec: FeatureSpec, modelId: number): Prep {
   const s = parse(scalerSchema, value, modelId, 'transform');
+  const d = spec.columns.length;
   if ([s.transforms, s.medians, s.mean, s.std].some((a) => a.length !== d)) {
     throw invalidModel(modelId, `its saved transform is for ${s.mean.length} features, its feature spec has ${d}`);
   }
-  return s;
+  return prepFromLegacyScaler(s, spec.columns);
 }

@@ -7,8 +7,9 @@
  */
 import type { Store } from '../store/index.js';
 import type { ModelRecord } from '../store/models-repo.js';
-import { buildFeatures, type FeatureSpec } from '../features/build.js';
-import { transform, type Scaler } from '../features/scaler.js';
+import { buildFeatures } from '../features/build.js';
+import { applyPrep, prepColumns } from '../features/prep.js';
+import { parseFeatureSpec, parsePrep } from '../features/saved.js';
 import { createRng } from '../ml/random.js';
 import { DEFAULT_SAMPLE, MAP_SNAPSHOT_KEY, mapSnapshot, parseSnapshot, type MapSnapshot } from './snapshot.js';
 import { sampleAggregates, type ScanOptions } from './scan.js';
@@ -88,8 +89,8 @@ async function computeSnapshot(
   const m = Math.min(sampleSize, population);
   const segmentOf = clock.timed('mapSample', () => sampleMembers(store, model.id, m, seed, new Set(fixedIds)));
 
-  const spec = model.featureSpec as FeatureSpec;
-  const scaler = model.scaler as Scaler;
+  const spec = parseFeatureSpec(model.featureSpec, model.id);
+  const prep = parsePrep(model.scaler, spec, model.id);
   // the one step whose cost grows with the store: a scan of the transactions table, maybe on several threads
   const ids = [...segmentOf.keys()];
   const t0 = performance.now();
@@ -108,10 +109,10 @@ async function computeSnapshot(
   const c = process.cpuUsage(c0);
   clock.record('mapFeatures', performance.now() - t0, (c.user + c.system) / 1000);
   clock.record('mapThreads', threads, 0);
-  if (scaler.mean.length !== fm.d) throw new Error(`the model's scaler has ${scaler.mean.length} features, its feature spec ${fm.d}`);
-  const X = transform(scaler, fm.raw, fm.n, fm.d);
+  const X = applyPrep(prep, fm);
+  const columns = prepColumns(prep);
   // every row is already the sample: keep them all
-  const snap = mapSnapshot(X, fm.n, fm.d, (i) => segmentOf.get(fm.customerIds[i] as string) ?? null, spec.columns, { modelId: model.id, seed, sampleSize: fm.n });
+  const snap = mapSnapshot(X, fm.n, columns.length, (i) => segmentOf.get(fm.customerIds[i] as string) ?? null, columns, { modelId: model.id, seed, sampleSize: fm.n });
   return { ...snap, population };
 }
 

@@ -13,7 +13,7 @@ import type { Store } from '../store/index.js';
 import type { MembershipRow, NewSegment } from '../store/models-repo.js';
 import { UserError } from '../core/errors.js';
 import { buildFeatures, type FeatureSpec } from '../features/build.js';
-import { transform } from '../features/scaler.js';
+import { applyPrep } from '../features/prep.js';
 import { assign } from '../ml/assign.js';
 import { NO_PURCHASE_SEGMENT, fixedSegment } from './fixed-segments.js';
 import { readSavedModel } from './saved-model.js';
@@ -53,7 +53,7 @@ export function assignCustomers(
   if (ids.length === 0) return out;
 
   const fm = buildFeatures(store.features, specForToday(saved.spec, config, now), { customerIds: ids });
-  const X = transform(saved.scaler, fm.raw, fm.n, fm.d);
+  const X = applyPrep(saved.prep, fm);
   const a = assign(saved.model, X, fm.n);
   const rows: MembershipRow[] = [];
   for (let i = 0; i < fm.n; i++) {

@@ -44,6 +44,9 @@ function rfmNames(profiles: readonly ZProfile[]): string[] {
 }
 
 function label(col: string, z: number): string {
+  const eq = col.indexOf('=');
+  // a one-hot column's "z" is the share of the segment with that value
+  if (eq > 0) return `${z >= 0.5 ? 'Mostly' : 'Few'} ${col.slice(0, eq).replace(/_/g, ' ')} ${col.slice(eq + 1)}`;
   const words = col.replace(/_/g, ' ');
   return `${z >= 0 ? 'High' : 'Low'} ${words}`;
 }

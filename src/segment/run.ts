@@ -10,7 +10,8 @@ import type { Progress } from '../core/progress.js';
 import type { Store } from '../store/index.js';
 import type { MembershipRow, NewSegment } from '../store/models-repo.js';
 import { buildFeatures, featureSpec } from '../features/build.js';
-import { fitScaler, transform } from '../features/scaler.js';
+import { applyPrep, fitPrep, prepColumns } from '../features/prep.js';
+import { trainValidationSplit } from '../features/split.js';
 import { selectModel, kRange, algorithmsFor } from './select.js';
 import { ALGORITHMS } from './candidates.js';
 import { matchSegments } from './stable-ids.js';
@@ -18,9 +19,12 @@ import { describe, profiles } from './profile.js';
 import { nameSegments } from './names.js';
 import { mapSnapshot, MAP_SNAPSHOT_KEY } from '../report/snapshot.js';
 
+import { featuresSchema } from '../config/schema.js';
 import { NO_PURCHASE_SEGMENT, OUTLIER_SEGMENT, fixedSegment } from './fixed-segments.js';
 
 export { NO_PURCHASE_SEGMENT, OUTLIER_SEGMENT };
+
+const PREP_DEFAULTS = (({ missingIndicatorShare, winsorize, scaling }) => ({ missingIndicatorShare, winsorize, scaling }))(featuresSchema.parse({}));
 
 export interface SegmentOptions {
   runId: number;
@@ -73,10 +77,14 @@ export function runSegmentation(
     });
   }
 
-  const scaler = fitScaler(fm.raw, fm.n, fm.d, spec.transforms);
-  const X = transform(scaler, fm.raw, fm.n, fm.d);
+  // the prep step sees the training rows only: the held-out ones score the candidates as new customers
+  const split = trainValidationSplit(fm.n, seg.validationShare, seg.seed);
+  const prep = fitPrep(fm, spec.prep ?? PREP_DEFAULTS, split.train);
+  const columns = prepColumns(prep);
+  const dx = columns.length;
+  const X = applyPrep(prep, fm);
   const task = deps.progress.start(`segment (${algorithms.join(', ')})`, undefined, 'candidates');
-  const sel = selectModel(X, fm.n, fm.d, seg, { algorithms, task });
+  const sel = selectModel(X, fm.n, dx, seg, { algorithms, task, split });
   task.stop();
   const chosen = sel.candidates.find((c) => c.chosen);
   if (!chosen) throw new Error('model selection chose no candidate');
@@ -89,7 +97,7 @@ export function runSegmentation(
   const match = matchSegments(fm.customerIds, labels, chosen.k, prevClustered, () => `seg_${++seq}`);
 
   const totalRevenue = fm.revenue.reduce((a, b) => a + b, 0);
-  const profs = profiles(labels, chosen.k, fm.raw, X, fm.d, spec.columns, fm.revenue, total, totalRevenue);
+  const profs = profiles(labels, chosen.k, { data: fm.raw, d: fm.d, columns: spec.columns }, { data: X, d: dx, columns }, fm.revenue, total, totalRevenue);
   const names = nameSegments(profs.map((p) => p.z));
   const segments: NewSegment[] = profs.map((p, c) => ({
     id: match.ids[c] as string,
@@ -146,7 +154,7 @@ export function runSegmentation(
       algorithm: chosen.algorithm,
       params: { ...chosen.params, k: chosen.k, seed: seg.seed, select: seg.select, tolerance: seg.tolerance },
       featureSpec: spec,
-      scaler,
+      scaler: prep,
       centroids: { model: sel.chosen.json, segmentIds: ids, outlierSegment: OUTLIER_SEGMENT.id },
       metrics: {
         stability: chosen.stability,
@@ -168,7 +176,7 @@ export function runSegmentation(
   // the report's segment map, computed while the matrix is at hand
   store.models.setMeta(
     MAP_SNAPSHOT_KEY,
-    JSON.stringify(mapSnapshot(X, fm.n, fm.d, (i) => { const l = labels[i] as number; return l < 0 ? null : (ids[l] as string); }, spec.columns, { modelId, seed: seg.seed })),
+    JSON.stringify(mapSnapshot(X, fm.n, dx, (i) => { const l = labels[i] as number; return l < 0 ? null : (ids[l] as string); }, columns, { modelId, seed: seg.seed })),
   );
   logger.info({ modelId, algorithm: chosen.algorithm, k: chosen.k, retired: match.retired, churn }, 'model saved');
   return {

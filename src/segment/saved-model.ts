@@ -5,8 +5,8 @@
 import { z } from 'zod';
 import type { ModelRecord } from '../store/models-repo.js';
 import type { FeatureSpec } from '../features/build.js';
-import type { Scaler } from '../features/scaler.js';
-import { invalidModel, parseFeatureSpec, parseScaler } from '../features/saved.js';
+import { prepColumns, type Prep } from '../features/prep.js';
+import { invalidModel, parseFeatureSpec, parsePrep } from '../features/saved.js';
 import { loadModel, type LoadedModel } from '../ml/assign.js';
 import { OUTLIER_SEGMENT } from './fixed-segments.js';
 
@@ -20,7 +20,9 @@ export interface SavedModel {
   id: number;
   algorithm: string;
   spec: FeatureSpec;
-  scaler: Scaler;
+  prep: Prep;
+  /** the model's input columns (prepColumns(prep)) */
+  columns: string[];
   model: LoadedModel;
   /** segment id of cluster c */
   segmentIds: string[];
@@ -29,7 +31,8 @@ export interface SavedModel {
 
 export function readSavedModel(m: ModelRecord): SavedModel {
   const spec = parseFeatureSpec(m.featureSpec, m.id);
-  const scaler = parseScaler(m.scaler, spec.columns.length, m.id);
+  const prep = parsePrep(m.scaler, spec, m.id);
+  const columns = prepColumns(prep);
   const c = centroidsSchema.safeParse(m.centroids);
   if (!c.success) throw invalidModel(m.id, 'its saved clustering model is not readable', c.error);
   let model: LoadedModel;
@@ -38,14 +41,15 @@ export function readSavedModel(m: ModelRecord): SavedModel {
   } catch (e) {
     throw invalidModel(m.id, `its saved clustering model is not readable (${e instanceof Error ? e.message : String(e)})`, e);
   }
-  if (model.d !== spec.columns.length) throw invalidModel(m.id, `its clustering model has ${model.d} dimensions, its features ${spec.columns.length}`);
+  if (model.d !== columns.length) throw invalidModel(m.id, `its clustering model has ${model.d} dimensions, its features ${columns.length}`);
   const k = model.kind === 'dbscan' ? model.nClusters : model.k;
   if (c.data.segmentIds.length < k) throw invalidModel(m.id, `it maps ${c.data.segmentIds.length} clusters to segments, its model has ${k}`);
   return {
     id: m.id,
     algorithm: m.algorithm,
     spec,
-    scaler,
+    prep,
+    columns,
     model,
     segmentIds: c.data.segmentIds,
     outlierSegment: c.data.outlierSegment ?? OUTLIER_SEGMENT.id,

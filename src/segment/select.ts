@@ -13,6 +13,7 @@ import { stability } from '../ml/stability.js';
 import { createRng, sampleIndices } from '../ml/random.js';
 import type { SegmentationConfig } from '../config/schema.js';
 import type { ProgressTask } from '../core/progress.js';
+import { trainValidationSplit, type Split } from '../features/split.js';
 import { ALGORITHMS, fitCandidates, refit, type Algorithm, type Fitted } from './candidates.js';
 
 export interface Candidate {
@@ -61,15 +62,6 @@ function gather(X: Float64Array, d: number, rows: ArrayLike<number>): Float64Arr
   return out;
 }
 
-/** Seeded train/validation split; tiny data uses every row for both. */
-function split(n: number, share: number, seed: number): { train: Int32Array; validation: Int32Array } {
-  const all = Int32Array.from({ length: n }, (_, i) => i);
-  if (n < 200) return { train: all, validation: all };
-  const perm = sampleIndices(n, n, createRng(seed));
-  const nVal = Math.max(50, Math.round(n * share));
-  return { validation: perm.slice(0, nVal).sort(), train: perm.slice(nVal).sort() };
-}
-
 export function algorithmsFor(cfg: SegmentationConfig, override?: string): Algorithm[] {
   const a = override ?? cfg.algorithm;
   if (a !== 'auto') return [a as Algorithm];
@@ -83,11 +75,12 @@ export function selectModel(
   n: number,
   d: number,
   cfg: SegmentationConfig,
-  opts: { algorithms: Algorithm[]; task?: ProgressTask },
+  /** `split`: the rows the prep step was fitted on and the held-out ones (computed from the config when absent) */
+  opts: { algorithms: Algorithm[]; task?: ProgressTask; split?: Split },
 ): Selection {
   const ks = kRange(cfg, n);
   const rng = createRng(cfg.seed);
-  const { train, validation } = split(n, cfg.validationShare, cfg.seed);
+  const { train, validation } = opts.split ?? trainValidationSplit(n, cfg.validationShare, cfg.seed);
   const trainRows = train.length > cfg.fitSample ? sampleIndices(train.length, cfg.fitSample, rng).sort().map((i) => train[i] as number) : train;
   const valRows = validation.length > cfg.silhouetteSample ? sampleIndices(validation.length, cfg.silhouetteSample, rng).sort().map((i) => validation[i] as number) : validation;
   const Xt = gather(X, d, trainRows);

@@ -66,7 +66,39 @@ export function createFeaturesRepo(db: Db) {
       }
       if (cur) yield cur;
     },
+    /**
+     * Categorical values per customer as text (the newest live contact with a value wins):
+     * `lifecycle_stage` and `country` are contact columns, any other name a property.
+     */
+    *contactCategories(names: readonly string[], only?: readonly string[]): Generator<CustomerCategories> {
+      if (names.length === 0) return;
+      const cols = names.map((n) => (CONTACT_COLUMNS.has(n) ? n : 'json_extract(properties, ?)')).join(', ');
+      const params = names.filter((n) => !CONTACT_COLUMNS.has(n)).map((n) => `$."${n.replace(/"/g, '""')}"`);
+      const stmt = db.prepare<string[], unknown[]>(
+        `SELECT customer_id, ${cols} FROM contacts WHERE deleted_at IS NULL${only ? ` AND ${ONLY}` : ''} ORDER BY customer_id, updated_at`,
+      );
+      let cur: CustomerCategories | undefined;
+      for (const row of stmt.raw().iterate(...params, ...onlyArgs(only))) {
+        const id = row[0] as string;
+        const values = row.slice(1).map((v) => (v === null || v === undefined ? null : typeof v === 'string' ? (v.trim() === '' ? null : v.trim()) : String(v)));
+        if (cur && cur.customerId !== id) {
+          yield cur;
+          cur = undefined;
+        }
+        cur = cur ? { customerId: id, values: values.map((v, i) => v ?? cur?.values[i] ?? null) } : { customerId: id, values };
+      }
+      if (cur) yield cur;
+    },
   };
+}
+
+/** Categorical features read from the contact's own columns rather than its properties. */
+const CONTACT_COLUMNS = new Set(['lifecycle_stage', 'country']);
+
+export interface CustomerCategories {
+  customerId: string;
+  /** one value per requested name, in order; null when missing */
+  values: (string | null)[];
 }
 
 export type FeaturesRepo = ReturnType<typeof createFeaturesRepo>;

@@ -5,7 +5,7 @@
  * the segment map never aggregates the whole transaction table.
  */
 import type { Db } from './open.js';
-import type { CustomerProps, FeaturesRepo, TxAggregate } from './features-repo.js';
+import { createFeaturesRepo, type CustomerCategories, type CustomerProps, type FeaturesRepo, type TxAggregate } from './features-repo.js';
 
 export interface SegmentMove {
   fromSegmentId: string;
@@ -154,6 +154,9 @@ export function createReportRepo(db: Db) {
             cur = cur ? { customerId: id, values: values.map((v, i) => v ?? cur?.values[i] ?? null) } : { customerId: id, values };
           }
           if (cur) yield cur;
+        },
+        *contactCategories(names: readonly string[]): Generator<CustomerCategories> {
+          yield* createFeaturesRepo(db).contactCategories(names, customerIds);
         },
       };
     },

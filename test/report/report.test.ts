@@ -3,8 +3,9 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gatherReportData, mapSnapshot, MAP_SNAPSHOT_KEY, renderReport, renderReportSections, writeReport, REPORT_CSS } from '../../src/report/index.js';
-import { buildFeatures, RFM_COLUMNS, type FeatureSpec } from '../../src/features/build.js';
-import { transform, type Scaler } from '../../src/features/scaler.js';
+import { buildFeatures, RFM_COLUMNS } from '../../src/features/build.js';
+import { applyPrep } from '../../src/features/prep.js';
+import { readSavedModel } from '../../src/segment/saved-model.js';
 import { buildReportStore, marks, NOW, parse, type El, type ReportFixture } from './fixture.js';
 import { writeRunReport } from '../../src/cli/commands/report.js';
 import { sampleAggregates } from '../../src/report/scan.js';
@@ -192,11 +193,11 @@ describe('segsync report: one self-contained file', () => {
 
   it('uses the map snapshot the segment step saved for the model instead of reading the store again', async () => {
     const model = fx.store.models.activeModel()!;
-    const spec = model.featureSpec as FeatureSpec;
-    const fm = buildFeatures(fx.store.features, spec);
-    const X = transform(model.scaler as Scaler, fm.raw, fm.n, fm.d);
+    const saved = readSavedModel(model);
+    const fm = buildFeatures(fx.store.features, saved.spec);
+    const X = applyPrep(saved.prep, fm);
     const members = fx.store.models.memberships(model.id);
-    const snap = mapSnapshot(X, fm.n, fm.d, (i) => members.get(fm.customerIds[i] as string) ?? null, spec.columns, { modelId: model.id, seed: 3, sampleSize: 400 });
+    const snap = mapSnapshot(X, fm.n, saved.columns.length, (i) => members.get(fm.customerIds[i] as string) ?? null, saved.columns, { modelId: model.id, seed: 3, sampleSize: 400 });
     try {
       fx.store.models.setMeta(MAP_SNAPSHOT_KEY, JSON.stringify(snap));
       const data = await gatherReportData(fx.store, {});

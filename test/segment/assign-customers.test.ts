@@ -10,7 +10,7 @@ import { runPush } from '../../src/push/engine.js';
 import { customerIdFor, identityKey } from '../../src/store/ids.js';
 import type { Transaction } from '../../src/core/records.js';
 import type { Store } from '../../src/store/index.js';
-import type { Config } from '../../src/config/schema.js';
+import { featuresSchema, type Config } from '../../src/config/schema.js';
 import { jobContext, openTestStore, seedStore, tempDir, testConfig } from '../support/store-fixture.js';
 
 const NOW = '2026-07-01T00:00:00.000Z';
@@ -134,7 +134,7 @@ describe('assignCustomers', () => {
     const store = openTestStore(dir);
     seedStore(store, { customers: 600, idle: 0 });
     const config = testConfig(dir);
-    const cfg: Config = { ...config, features: { preset: 'rfm', extra: [] } };
+    const cfg: Config = { ...config, features: featuresSchema.parse({ preset: 'rfm' }) };
     const r = runSegmentation(jobContext(cfg, store), { runId: 1, algorithm: 'kmeans', k: 3 });
     const m = store.models.memberships(r.modelId);
     const frequent = groupSegment(m, 0, 600);

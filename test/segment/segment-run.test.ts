@@ -2,6 +2,7 @@
 import { describe, it, expect } from 'vitest';
 import { runSegmentation, NO_PURCHASE_SEGMENT } from '../../src/segment/run.js';
 import { jobContext, openTestStore, seedStore, tempDir, testConfig } from '../support/store-fixture.js';
+import { featuresSchema } from '../../src/config/schema.js';
 
 describe('runSegmentation', () => {
   it('clusters buyers, puts customers without purchases in the fixed segment, and keeps ids stable on retrain', () => {
@@ -52,7 +53,7 @@ describe('runSegmentation', () => {
     const store = openTestStore(dir);
     seedStore(store, { customers: 300, idle: 300 });
     const cfg = testConfig(dir);
-    const ctx = jobContext({ ...cfg, features: { preset: 'none', extra: [{ property: 'visits', transform: 'none' }, { property: 'age', transform: 'none' }] } }, store);
+    const ctx = jobContext({ ...cfg, features: featuresSchema.parse({ preset: 'none', extra: [{ property: 'visits' }, { property: 'age' }] }) }, store);
     const r = runSegmentation(ctx, { runId: 1, k: 3 });
     expect(r.clustered).toBe(600);
     const m = store.models.memberships(r.modelId);
