@@ -29,7 +29,7 @@ describe('prep through the segment step', () => {
       lifecycleStage: i % 10 === 9 ? 'partner' : (STAGES[i % 3] as string),
       createdAt: '2024-01-01T00:00:00.000Z',
       updatedAt: '2025-01-01T00:00:00.000Z',
-      properties: i % 4 === 0 ? {} : { score: i % 3 === 0 ? 90 + (i % 7) : 10 + (i % 5) },
+      properties: (i % 4 === 0 ? {} : { score: i % 3 === 0 ? 90 + (i % 7) : 10 + (i % 5) }) as Record<string, number>,
     }));
     store.sync.commitPage({ runId: 0, connector: 'files', stream: 'contacts', contacts, rejected: [], checkpoint: { t: 2 }, now: NOW });
     const config = {
