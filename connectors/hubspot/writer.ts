@@ -61,6 +61,16 @@ function parse<S extends z.ZodType>(schema: S, value: unknown, label: string): z
 
 export const retiredLabel = (name: string): string => `${name} (retired)`;
 
+/**
+ * Runs a create-or-find step again after a 5xx or a dropped connection. The create
+ * itself is not repeated blindly (idempotent: false), but its answer may be lost
+ * after HubSpot made the object: the step as a whole is safe to repeat because a
+ * second create meets the first one ("already exists") and then finds it.
+ */
+function repeatable<T>(ctx: Ctx, label: string, step: () => Promise<T>): Promise<T> {
+  return ctx.retry.run(label, step, { signal: ctx.signal });
+}
+
 /** The property's options: one per active segment, retired ones kept hidden, anyone else's options untouched. */
 export function desiredOptions(segments: readonly SegmentRef[], existing: readonly HubspotOption[]): OptionInput[] {
   const ours = new Map(segments.map((s) => [s.id, s] as const));
@@ -91,22 +101,24 @@ function sameOptions(a: readonly HubspotOption[], b: readonly OptionInput[]): bo
   });
 }
 
-async function ensureGroup(api: HubspotApi, target: HubspotTarget): Promise<void> {
-  const name = target.propertyGroup;
+async function ensureGroup(api: HubspotApi, ctx: Ctx): Promise<void> {
+  const name = ctx.target.propertyGroup;
   const label = `create contact property group ${name}`;
-  try {
-    await api.call(label, (sdk) => sdk.crm.properties.groupsApi.create('contacts', { name, label: name }), {
-      scope: 'crm.schemas.contacts.write',
-      idempotent: false,
-    });
-  } catch (e) {
-    // 409: it exists already (made by hand, or by an earlier push)
-    if (!(e instanceof RemoteError && e.kind === 'client')) throw e;
-    const found = await api.find(`read contact property group ${name}`, (sdk) => sdk.crm.properties.groupsApi.getByName('contacts', name), {
-      scope: 'crm.schemas.contacts.read',
-    });
-    if (found === undefined) throw e;
-  }
+  await repeatable(ctx, label, async () => {
+    try {
+      await api.call(label, (sdk) => sdk.crm.properties.groupsApi.create('contacts', { name, label: name }), {
+        scope: 'crm.schemas.contacts.write',
+        idempotent: false,
+      });
+    } catch (e) {
+      // 409: it exists already (made by hand, or by an earlier push)
+      if (!(e instanceof RemoteError && e.kind === 'client')) throw e;
+      const found = await api.find(`read contact property group ${name}`, (sdk) => sdk.crm.properties.groupsApi.getByName('contacts', name), {
+        scope: 'crm.schemas.contacts.read',
+      });
+      if (found === undefined) throw e;
+    }
+  });
 }
 
 /** The contact property exists as an enumeration whose options follow the segments. */
@@ -118,7 +130,7 @@ async function ensureProperty(api: HubspotApi, ctx: Ctx, name: string, segments:
   };
   let prop = await read();
   if (prop === undefined) {
-    await ensureGroup(api, ctx.target);
+    await ensureGroup(api, ctx);
     const body: PropertyCreate = {
       name,
       label: ctx.target.propertyLabel,
@@ -129,19 +141,23 @@ async function ensureProperty(api: HubspotApi, ctx: Ctx, name: string, segments:
       options: desiredOptions(segments, []),
       formField: false,
     };
-    try {
-      await api.call(`create contact property ${name}`, (sdk) => sdk.crm.properties.coreApi.create('contacts', body), {
-        scope: 'crm.schemas.contacts.write',
-        idempotent: false,
-      });
-      ctx.logger.info({ property: name }, 'created the HubSpot contact property');
-      return;
-    } catch (e) {
-      // a create whose answer was lost and then retried, or a race: read what is there
-      if (!(e instanceof RemoteError && e.kind === 'client')) throw e;
-      prop = await read();
-      if (prop === undefined) throw e;
-    }
+    prop = await repeatable(ctx, `create contact property ${name}`, async () => {
+      try {
+        await api.call(`create contact property ${name}`, (sdk) => sdk.crm.properties.coreApi.create('contacts', body), {
+          scope: 'crm.schemas.contacts.write',
+          idempotent: false,
+        });
+        ctx.logger.info({ property: name }, 'created the HubSpot contact property');
+        return undefined;
+      } catch (e) {
+        // a create whose answer was lost and then retried, or a race: read what is there
+        if (!(e instanceof RemoteError && e.kind === 'client')) throw e;
+        const there = await read();
+        if (there === undefined) throw e;
+        return there;
+      }
+    });
+    if (prop === undefined) return;
   }
   if (prop.type !== 'enumeration') {
     throw new UserError('CONFIG_INVALID', `the HubSpot contact property "${name}" exists with type ${prop.type}; segsync needs an enumeration`, {
@@ -178,18 +194,20 @@ async function listByName(api: HubspotApi, name: string): Promise<List | undefin
 }
 
 /** Creates the list; when the name is taken (or a lost answer's retry made it), the list by that name. */
-async function findOrCreateList(api: HubspotApi, name: string): Promise<List> {
+async function findOrCreateList(api: HubspotApi, ctx: Ctx, name: string): Promise<List> {
   const label = `create list "${name}"`;
   const body = { name, objectTypeId: CONTACTS_TYPE, processingType: 'MANUAL' };
-  try {
-    const raw = await api.call(label, (sdk) => sdk.crm.lists.listsApi.create(body), { scope: 'crm.lists.write', idempotent: false });
-    return parse(HubspotListResponse, raw, label).list;
-  } catch (e) {
-    if (!(e instanceof RemoteError && e.kind === 'client')) throw e;
-    const found = await listByName(api, name);
-    if (found === undefined) throw e;
-    return usable(found, name);
-  }
+  return repeatable(ctx, label, async () => {
+    try {
+      const raw = await api.call(label, (sdk) => sdk.crm.lists.listsApi.create(body), { scope: 'crm.lists.write', idempotent: false });
+      return parse(HubspotListResponse, raw, label).list;
+    } catch (e) {
+      if (!(e instanceof RemoteError && e.kind === 'client')) throw e;
+      const found = await listByName(api, name);
+      if (found === undefined) throw e;
+      return usable(found, name);
+    }
+  });
 }
 
 async function renameList(api: HubspotApi, list: List, name: string): Promise<void> {
@@ -279,7 +297,7 @@ async function ensureLists(api: HubspotApi, ctx: Ctx, prefix: string, segments: 
     let list = listOf(s);
     if (list === undefined) {
       const name = `${prefix}${s.name}`;
-      list = await findOrCreateList(api, name);
+      list = await findOrCreateList(api, ctx, name);
       ctx.logger.info({ list: list.listId, segment: s.id, name }, 'segment list ready');
     }
     ids[s.id] = list.listId;

@@ -72,8 +72,11 @@ function createHint(obj: string, t: SalesforceTarget, field: string): string {
   );
 }
 
+/** The description segsync gives the fields it creates: how it recognizes one of its own later. */
+const FIELD_DESCRIPTION = 'Customer segment, written by segsync';
+
 function fieldMetadata(t: SalesforceTarget, field: string, names: readonly string[]): Record<string, unknown> {
-  const base = { label: fieldLabel(field), description: 'Customer segment, written by segsync' };
+  const base = { label: fieldLabel(field), description: FIELD_DESCRIPTION };
   if (t.fieldType === 'text') return { ...base, type: 'Text', length: 255 };
   return {
     ...base,
@@ -113,6 +116,15 @@ async function grantFieldAccess(client: SalesforceClient, obj: string, field: st
   }
 }
 
+/** Whether the (hidden) field exists with the description segsync gives its own fields (Tooling API). */
+async function isOwnField(client: SalesforceClient, obj: string, field: string): Promise<boolean> {
+  const dev = field.replace(/__c$/i, '');
+  const soql = `SELECT Id, Description FROM CustomField WHERE TableEnumOrId = ${quote(obj)} AND DeveloperName = ${quote(dev)}`;
+  const r = await client.get(`find field ${obj}.${field}`, `/tooling/query?q=${encodeURIComponent(soql)}`);
+  const rows = z.looseObject({ records: z.array(z.looseObject({ Description: z.string().nullish() })) }).safeParse(r.body);
+  return rows.success && rows.data.records.some((x) => x.Description === FIELD_DESCRIPTION);
+}
+
 async function createField(client: SalesforceClient, ctx: Ctx, obj: string, field: string, names: readonly string[]): Promise<void> {
   const t = ctx.target;
   const where = { field: 'push.targets.field' };
@@ -123,13 +135,25 @@ async function createField(client: SalesforceClient, ctx: Ctx, obj: string, fiel
     });
   }
   try {
-    await client.send(`create field ${obj}.${field}`, 'POST', '/tooling/sobjects/CustomField', { FullName: `${obj}.${field}`, Metadata: fieldMetadata(t, field, names) }, {
-      // creating twice fails with a duplicate: never repeat blindly
-      idempotent: false,
-    });
+    // a create whose answer was lost (5xx, dropped connection) is sent again: it then meets itself as a duplicate below
+    await client.retry.run(
+      `create field ${obj}.${field}`,
+      () =>
+        client.send(`create field ${obj}.${field}`, 'POST', '/tooling/sobjects/CustomField', { FullName: `${obj}.${field}`, Metadata: fieldMetadata(t, field, names) }, {
+          idempotent: false,
+        }),
+      { signal: ctx.signal },
+    );
   } catch (e) {
     if (e instanceof RemoteError && e.kind === 'client') {
       if (/DUPLICATE_DEVELOPER_NAME|DUPLICATE_VALUE|already (exists|in use)/i.test(e.message)) {
+        // One we made whose access grant never happened (its answer was lost, or the run was
+        // killed between the two calls): finish the job. Anyone else's field is theirs to open up.
+        if (await isOwnField(client, obj, field)) {
+          await grantFieldAccess(client, obj, field);
+          client.forgetDescribe(obj);
+          return;
+        }
         throw new UserError('CONNECTOR_SCOPE', `the ${obj} field ${field} exists but the Salesforce user cannot see or edit it`, {
           where,
           hint: `grant read and edit access to ${obj}.${field} to the integration user's profile or a permission set (field-level security)`,
@@ -262,24 +286,42 @@ async function ensureCampaigns(
   }
 
   for (const batch of chunks(create, CHUNK)) {
-    const res = await client.collection(
+    // A create is never sent twice blindly (a second campaign of the same name), but a 5xx or a
+    // dropped connection may hide one that was made: each retry first looks the names up again.
+    await client.retry.run(
       'create campaigns',
-      'POST',
-      { records: batch.map((s) => ({ attributes: { type: 'Campaign' }, Name: campaignName(prefix, s), IsActive: true, Description: s.description.slice(0, 32_000) })) },
-      // a repeated create would make a second campaign of the same name
-      { idempotent: false },
+      async (attempt) => {
+        let todo = batch.filter((s) => ids[s.id] === undefined);
+        if (attempt > 1) {
+          const names = todo.map((s) => quote(campaignName(prefix, s))).join(', ');
+          const made = await client.queryRows('campaigns', `SELECT Id, Name, IsActive FROM Campaign WHERE Name IN (${names}) ORDER BY CreatedDate, Id`, SalesforceCampaign);
+          for (const s of todo) {
+            const c = made.find((r) => r.Name === campaignName(prefix, s));
+            if (c) ids[s.id] = c.Id;
+          }
+          todo = todo.filter((s) => ids[s.id] === undefined);
+          if (todo.length === 0) return;
+        }
+        const res = await client.collection(
+          'create campaigns',
+          'POST',
+          { records: todo.map((s) => ({ attributes: { type: 'Campaign' }, Name: campaignName(prefix, s), IsActive: true, Description: s.description.slice(0, 32_000) })) },
+          { idempotent: false },
+        );
+        res.forEach((r, i) => {
+          const s = todo[i] as SegmentRef;
+          if (r.success && r.id) {
+            ids[s.id] = r.id;
+            return;
+          }
+          throw new UserError('CONNECTOR_SCOPE', `Salesforce would not create the campaign "${campaignName(prefix, s)}": ${errorText(r)}`, {
+            where: { field: 'push.targets.campaigns' },
+            hint: 'the Salesforce user needs the "Marketing User" checkbox on their user record and Create and Edit on Campaigns; or set campaigns: false to push the field only',
+          });
+        });
+      },
+      { signal: ctx.signal },
     );
-    res.forEach((r, i) => {
-      const s = batch[i] as SegmentRef;
-      if (r.success && r.id) {
-        ids[s.id] = r.id;
-        return;
-      }
-      throw new UserError('CONNECTOR_SCOPE', `Salesforce would not create the campaign "${campaignName(prefix, s)}": ${errorText(r)}`, {
-        where: { field: 'push.targets.campaigns' },
-        hint: 'the Salesforce user needs the "Marketing User" checkbox on their user record and Create and Edit on Campaigns; or set campaigns: false to push the field only',
-      });
-    });
   }
   for (const batch of chunks([...updates.values()], CHUNK)) {
     const res = await client.collection('update campaigns', 'PATCH', { records: batch });

@@ -1,13 +1,19 @@
 /**
  * A stateful fake of the HubSpot endpoints the connector uses, behind nock
- * (nock >= 14 intercepts Node's fetch, which the SDK uses). It keeps contacts,
+ * (nock >= 14 intercepts Node's fetch, which the SDK uses) or, with
+ * `transport: 'loopback'` and listen(), on a loopback HTTP server that other
+ * processes can reach too (the fault suite runs the CLI against it, with
+ * interceptors for its faults). It keeps contacts,
  * deals, associations, pipelines, the segment property, lists and their
  * members; enforces the API's limits (100 per list page and batch update,
  * 200 per search page and no paging past 10,000 search results, 1,000 ids per
  * associations read), the bearer token and the granted scopes; records every
  * request; and lets a test inject faults.
  */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import nock from 'nock';
+import { answerWith, verdictFor, type Interceptor } from '../../support/fake-http.js';
 
 export const FAKE_BASE = 'https://hubspot.test';
 export const FAKE_TOKEN = 'pat-na1-test-token-0000';
@@ -72,7 +78,15 @@ export const ALL_SCOPES = [
   'crm.schemas.contacts.write',
 ];
 
+/** One effective list membership change (an add of a member already there is none). */
+export interface MembershipChange {
+  list: string;
+  contact: string;
+  op: 'add' | 'remove';
+}
+
 export interface FakeHubspot {
+  /** the API root (set by listen() on the loopback transport) */
   base: string;
   token: string;
   scopes: Set<string>;
@@ -94,6 +108,15 @@ export interface FakeHubspot {
   refuseUpdates: Set<string>;
   /** called for each request before it is answered (to change the data mid-read) */
   onRequest?: (r: RecordedRequest) => void;
+  /** loopback transport: consulted for each request after onRequest, before faults and routing */
+  interceptors: Interceptor[];
+  /** every effective membership change, in order (emptying a list logs a remove per member) */
+  membershipLog: MembershipChange[];
+  /** answers one request as HubSpot would (both transports go through here) */
+  answer(method: string, uri: string, authorization: string | undefined, body: unknown): Reply;
+  /** loopback transport: starts the server on 127.0.0.1 and sets `base` */
+  listen(): Promise<string>;
+  close(): Promise<void>;
   /** adds a contact; `modified` is its lastmodifieddate */
   addContact(id: string | number, props?: Record<string, string | null>, modified?: string): FakeObject;
   addDeal(id: string | number, props: Record<string, string | null>, contactIds: (string | number)[], modified?: string): FakeObject;
@@ -184,9 +207,10 @@ function scopeFor(method: string, path: string): string | undefined {
   return undefined;
 }
 
-export function fakeHubspot(opts: { base?: string; token?: string; scopes?: string[] } = {}): FakeHubspot {
+export function fakeHubspot(opts: { base?: string; token?: string; scopes?: string[]; transport?: 'nock' | 'loopback' } = {}): FakeHubspot {
   const base = opts.base ?? FAKE_BASE;
   let nextListId = 1000;
+  let server: Server | undefined;
   const fake: FakeHubspot = {
     base,
     token: opts.token ?? FAKE_TOKEN,
@@ -223,6 +247,45 @@ export function fakeHubspot(opts: { base?: string; token?: string; scopes?: stri
     requests: [],
     faults: [],
     refuseUpdates: new Set(),
+    interceptors: [],
+    membershipLog: [],
+    answer: () => [500, 'not ready'],
+    async listen() {
+      const srv = createServer((req, res) => {
+        void (async () => {
+          const chunks: Buffer[] = [];
+          for await (const c of req) chunks.push(c as Buffer);
+          const raw = Buffer.concat(chunks).toString('utf8');
+          const method = (req.method ?? 'GET').toUpperCase();
+          const url = new URL(req.url ?? '/', fake.base);
+          const v = verdictFor(fake.interceptors, { method, path: url.pathname, query: url.searchParams, body: raw === '' ? undefined : safeJson(raw) });
+          await answerWith(
+            v,
+            req,
+            res,
+            () => {
+              const [status, body, headers] = fake.answer(method, req.url ?? '/', req.headers.authorization, raw);
+              return { status, body, ...(headers ? { headers } : {}) };
+            },
+            (a) => {
+              const text = typeof a.body === 'string' ? a.body : JSON.stringify(a.body);
+              const type = typeof a.body === 'string' ? 'text/html' : 'application/json;charset=utf-8';
+              res.writeHead(a.status, { 'Content-Type': type, ...(a.headers ?? {}) }).end(a.status === 204 ? undefined : text);
+            },
+          );
+        })();
+      });
+      server = srv;
+      await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+      fake.base = `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
+      return fake.base;
+    },
+    async close() {
+      const srv = server;
+      if (!srv) return;
+      srv.closeAllConnections();
+      await new Promise<void>((r) => srv.close(() => r()));
+    },
     addContact(id, props = {}, modified = EPOCH_ISO) {
       const sid = String(id);
       const o: FakeObject = {
@@ -304,7 +367,7 @@ export function fakeHubspot(opts: { base?: string; token?: string; scopes?: stri
         200,
         {
           results: slice.map((id) => view(objs.get(id) as FakeObject, props.length ? props : undefined)),
-          ...(next !== undefined ? { paging: { next: { after: next, link: `${base}${path}?after=${next}` } } } : {}),
+          ...(next !== undefined ? { paging: { next: { after: next, link: `${fake.base}${path}?after=${next}` } } } : {}),
         },
       ];
     }
@@ -517,15 +580,20 @@ export function fakeHubspot(opts: { base?: string; token?: string; scopes?: stri
           else if (!l.members.has(id)) {
             l.members.add(id);
             added.push(id);
+            fake.membershipLog.push({ list: l.listId, contact: id, op: 'add' });
           }
         }
         for (const id of b.recordIdsToRemove) {
           if (!fake.contacts.has(id) && !l.members.has(id)) missing.push(id);
-          else if (l.members.delete(id)) removed.push(id);
+          else if (l.members.delete(id)) {
+            removed.push(id);
+            fake.membershipLog.push({ list: l.listId, contact: id, op: 'remove' });
+          }
         }
         return [200, { recordIdsMissing: missing, recordIdsRemoved: removed, recordsIdsAdded: added }];
       }
       if (rest === '/memberships' && method === 'DELETE') {
+        for (const id of l.members) fake.membershipLog.push({ list: l.listId, contact: id, op: 'remove' });
         l.members.clear();
         return [204, ''];
       }
@@ -533,11 +601,11 @@ export function fakeHubspot(opts: { base?: string; token?: string; scopes?: stri
     return err(404, `fake HubSpot: no route for ${method} ${path}`, 'OBJECT_NOT_FOUND');
   }
 
-  const handler = function (this: { req: { headers: Record<string, string | string[] | undefined>; method?: string } }, uri: string, body: unknown): Reply {
-    const url = new URL(uri, base);
+  fake.answer = (method: string, uri: string, authorization: string | undefined, body: unknown): Reply => {
+    const url = new URL(uri, fake.base);
     const r: RecordedRequest = {
       at: Date.now(),
-      method: (this.req.method ?? 'GET').toUpperCase(),
+      method: method.toUpperCase(),
       path: url.pathname,
       query: url.searchParams,
       body: typeof body === 'string' && body !== '' ? safeJson(body) : body === '' ? undefined : body,
@@ -549,9 +617,7 @@ export function fakeHubspot(opts: { base?: string; token?: string; scopes?: stri
       fault.times = (fault.times ?? 1) - 1;
       return typeof fault.reply === 'function' ? fault.reply(r) : fault.reply;
     }
-    const auth = this.req.headers.authorization;
-    const bearer = Array.isArray(auth) ? auth[0] : auth;
-    if (bearer !== `Bearer ${fake.token}`) return err(401, 'Authentication credentials not found.', 'INVALID_AUTHENTICATION');
+    if (authorization !== `Bearer ${fake.token}`) return err(401, 'Authentication credentials not found.', 'INVALID_AUTHENTICATION');
     const scope = scopeFor(r.method, r.path);
     if (scope !== undefined && !fake.scopes.has(scope)) {
       return err(403, "This app hasn't been granted all required scopes to make this call.", 'MISSING_SCOPES', {
@@ -561,6 +627,11 @@ export function fakeHubspot(opts: { base?: string; token?: string; scopes?: stri
     return route(r);
   };
 
+  if (opts.transport === 'loopback') return fake;
+  const handler = function (this: { req: { headers: Record<string, string | string[] | undefined>; method?: string } }, uri: string, body: unknown): Reply {
+    const auth = this.req.headers.authorization;
+    return fake.answer(this.req.method ?? 'GET', uri, Array.isArray(auth) ? auth[0] : auth, body);
+  };
   const scope = nock(base).persist();
   for (const method of ['get', 'post', 'put', 'patch', 'delete'] as const) {
     scope[method](() => true).query(true).reply(handler as never);

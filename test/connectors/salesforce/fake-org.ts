@@ -12,6 +12,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createVerify, type KeyObject } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { SoqlError, parseSoql, run, getPath, type Db, type Row } from './soql-eval.js';
+import { answerWith, verdictFor, type Interceptor } from '../../support/fake-http.js';
 
 export interface LoggedRequest {
   n: number;
@@ -62,6 +63,7 @@ export interface CustomFieldDef {
   restricted?: boolean;
   values?: string[];
   length?: number;
+  description?: string;
 }
 
 export interface FakeOrgOptions {
@@ -92,6 +94,10 @@ export class FakeOrg {
   readonly limit: { used: number; max: number };
   readonly requests: LoggedRequest[] = [];
   readonly hooks: Hook[] = [];
+  /** consulted for each request before the hooks; they can also delay, hang or drop it (the fault suite's switches) */
+  readonly interceptors: Interceptor[] = [];
+  /** every effective campaign membership change, in order */
+  readonly membershipLog: { campaign: string; person: string; op: 'add' | 'remove' }[] = [];
   /** valid bearer tokens */
   readonly tokens = new Set<string>(['tok-0']);
   readonly oauth = { clientId: 'client-1', clientSecret: 'secret-1', refreshToken: 'refresh-1', username: 'integration@example.com' };
@@ -169,6 +175,7 @@ export class FakeOrg {
     if (!e) throw new Error(`no record ${id}`);
     Object.assign(e.row, extra, { IsDeleted: true, SystemModstamp: this.nextStamp() });
     this.deletedLog.push({ object: e.object, id, at: e.row.SystemModstamp as string });
+    if (e.object === 'CampaignMember') this.membershipLog.push({ campaign: String(e.row.CampaignId), person: String(e.row.ContactId ?? e.row.LeadId), op: 'remove' });
     // deleting a parent takes its role rows along, as Salesforce does
     if (e.object === 'Opportunity') for (const r of this.rows('OpportunityContactRole')) if (r.OpportunityId === id && !r.IsDeleted) this.delete(r.Id as string);
     if (e.object === 'Contact' || e.object === 'Lead') for (const r of this.rows('CampaignMember')) if ((r.ContactId ?? r.LeadId) === id && !r.IsDeleted) this.delete(r.Id as string);
@@ -232,24 +239,34 @@ export class FakeOrg {
     else if (raw && type.includes('form')) body = Object.fromEntries(new URLSearchParams(raw));
     const entry: LoggedRequest = { n: this.requests.length + 1, method: req.method ?? 'GET', path, query: u.searchParams, body };
     this.requests.push(entry);
-    let out: FakeResponse;
-    try {
-      out = this.route(entry, req);
-    } catch (e) {
-      out = e instanceof SoqlError ? { status: 400, body: [{ errorCode: e.errorCode, message: e.message }] } : { status: 500, body: [{ errorCode: 'UNKNOWN_EXCEPTION', message: String(e) }] };
-    }
-    entry.status = out.status;
-    const headers: Record<string, string> = { ...(out.headers ?? {}) };
-    if (!path.startsWith('/services/oauth2/token')) headers['Sforce-Limit-Info'] = `api-usage=${this.limit.used}/${this.limit.max}`;
-    if (out.body === undefined) {
-      res.writeHead(out.status, headers).end();
+    const handle = (): FakeResponse => {
+      let out: FakeResponse;
+      try {
+        out = this.route(entry, req);
+      } catch (e) {
+        out = e instanceof SoqlError ? { status: 400, body: [{ errorCode: e.errorCode, message: e.message }] } : { status: 500, body: [{ errorCode: 'UNKNOWN_EXCEPTION', message: String(e) }] };
+      }
+      return out;
+    };
+    const write = (out: FakeResponse): void => {
+      entry.status = out.status;
+      const headers: Record<string, string> = { ...(out.headers ?? {}) };
+      if (!path.startsWith('/services/oauth2/token')) headers['Sforce-Limit-Info'] = `api-usage=${this.limit.used}/${this.limit.max}`;
+      if (out.body === undefined) {
+        res.writeHead(out.status, headers).end();
+        return;
+      }
+      if (typeof out.body === 'string' && headers['Content-Type']) {
+        res.writeHead(out.status, headers).end(out.body);
+        return;
+      }
+      res.writeHead(out.status, { 'Content-Type': 'application/json;charset=UTF-8', ...headers }).end(JSON.stringify(out.body));
+    };
+    if (this.interceptors.length === 0) {
+      write(handle());
       return;
     }
-    if (typeof out.body === 'string' && headers['Content-Type']) {
-      res.writeHead(out.status, headers).end(out.body);
-      return;
-    }
-    res.writeHead(out.status, { 'Content-Type': 'application/json;charset=UTF-8', ...headers }).end(JSON.stringify(out.body));
+    await answerWith(verdictFor(this.interceptors, entry), req, res, handle, write);
   }
 
   private route(r: LoggedRequest, req: IncomingMessage): FakeResponse {
@@ -284,6 +301,7 @@ export class FakeOrg {
     if (r.path === '/composite/sobjects') return this.collection(r);
     if (r.path === '/composite' && r.method === 'POST') return this.composite(r.body as { compositeRequest: { method: string; url: string; referenceId: string }[] }, req);
     if (r.path === '/tooling/sobjects/CustomField' && r.method === 'POST') return this.createField(r.body as { FullName: string; Metadata: Record<string, unknown> });
+    if (r.path === '/tooling/query' && r.method === 'GET') return this.toolingQuery(r.query.get('q') ?? '');
     if (r.path === '/jobs/query' && r.method === 'POST') return this.createJob(r.body as { operation: string; query: string });
     const job = /^\/jobs\/query\/([^/]+)(\/results)?$/.exec(r.path);
     if (job && r.method === 'GET') return job[2] ? this.jobResults(job[1] as string, r.query) : this.jobState(job[1] as string);
@@ -547,6 +565,7 @@ export class FakeOrg {
       if (dup && !this.get(dup)?.IsDeleted) return fail('DUPLICATE_VALUE', 'Already a campaign member.');
       const row = this.insert(type, fields);
       this.memberKeys.set(key, row.Id as string);
+      this.membershipLog.push({ campaign: String(fields.CampaignId), person: personId, op: 'add' });
       return { id: row.Id, success: true, errors: [] };
     }
     if (type === 'Campaign' && !this.permissions.campaignCreate) return fail('INSUFFICIENT_ACCESS_OR_READONLY', 'insufficient access rights on object id');
@@ -579,14 +598,25 @@ export class FakeOrg {
     return { id: Id, success: true, errors: [] };
   }
 
+  /** Tooling SOQL: only the CustomField lookup by object and developer name the connector sends. */
+  private toolingQuery(soql: string): FakeResponse {
+    const m = /^SELECT Id, Description FROM CustomField WHERE TableEnumOrId = '(\w+)' AND DeveloperName = '(\w+)'$/.exec(soql);
+    if (!m) return { status: 400, body: [{ errorCode: 'MALFORMED_QUERY', message: `fake tooling query does not know: ${soql}` }] };
+    const key = `${m[1]}.${m[2]}__c`;
+    const f = this.customFields.get(key);
+    const records = f ? [{ attributes: { type: 'CustomField' }, Id: `00N${key.length}FAKE`, Description: f.description ?? null }] : [];
+    return { status: 200, body: { size: records.length, totalSize: records.length, done: true, records } };
+  }
+
   private createField(b: { FullName: string; Metadata: Record<string, unknown> }): FakeResponse {
     if (!this.permissions.customizeApplication) return { status: 403, body: [{ errorCode: 'INSUFFICIENT_ACCESS', message: 'insufficient access rights on cross-reference id' }] };
     if (this.customFields.has(b.FullName)) return { status: 400, body: [{ errorCode: 'DUPLICATE_DEVELOPER_NAME', message: 'Duplicate Name' }] };
-    const md = b.Metadata as { type?: string; length?: number; valueSet?: { restricted?: boolean; valueSetDefinition?: { value?: { fullName: string }[] } } };
+    const md = b.Metadata as { type?: string; length?: number; description?: string; valueSet?: { restricted?: boolean; valueSetDefinition?: { value?: { fullName: string }[] } } };
     const picklist = md.type === 'Picklist';
     this.customFields.set(b.FullName, {
       type: picklist ? 'picklist' : 'string',
       visible: false,
+      ...(md.description !== undefined ? { description: md.description } : {}),
       ...(picklist ? { restricted: md.valueSet?.restricted ?? false, values: (md.valueSet?.valueSetDefinition?.value ?? []).map((v) => v.fullName) } : { length: md.length ?? 255 }),
     });
     return { status: 201, body: { id: this.newId('CustomField'), success: true, errors: [] } };

@@ -229,6 +229,15 @@ describe('the field', () => {
     expect(err.hint).toMatch(/field-level security/);
   });
 
+  it('finishes a field it created itself whose access grant never happened (a run killed in between, a lost answer)', async () => {
+    org.customFields.set('Contact.Segment__c', { type: 'picklist', visible: false, description: 'Customer segment, written by segsync' });
+    const h = await synced();
+    const r = await push(h);
+    expect(r.targets[0]).toMatchObject({ failed: 0 });
+    expect(org.customFields.get('Contact.Segment__c')?.visible).toBe(true);
+    expect(new Map(org.live('Contact').filter((c) => c.Segment__c).map((c) => [c.Id as string, c.Segment__c as string]))).toEqual(desired(h).field);
+  });
+
   it('pushes the field only with campaigns: false, and a text field when configured', async () => {
     const h = await synced({ target: 'campaigns: false\nfield: Cluster__c\nfieldType: text' });
     const r = await push(h);
