@@ -6,10 +6,17 @@
  *
  * Assignment uses Hamerly's bounds (one upper, one lower bound per point) so
  * most points skip the k-centre scan once clusters settle; the bounds are exact,
- * so labels and centroids are those plain Lloyd iterations would give.
+ * so labels are those plain Lloyd iterations would give. The rows are cut into
+ * fixed chunks (kmeans-kernel.ts) that keep their own cluster sums, added up
+ * in chunk order; on large data the chunks are shared between this thread and
+ * worker threads (kmeans-pool.ts). The chunking never depends on the thread
+ * count, so one thread or many give bit-identical models.
  */
+import { availableParallelism } from 'node:os';
 import { sqDist } from './distance.js';
 import { MlInputError, assertInt, assertMatrix } from './errors.js';
+import { CMD_ASSIGN, CMD_INERTIA, PARAMS, type KState } from './kmeans-kernel.js';
+import { poolRunner, serialRunner, type ChunkRunner } from './kmeans-pool.js';
 import { createRng, sampleIndices, type Rng } from './random.js';
 
 export interface KMeansOptions {
@@ -28,15 +35,25 @@ export interface KMeansOptions {
    * (k*d, row-major), which like scikit-learn implies a single run.
    */
   init: 'kmeans++' | 'random' | Float64Array;
+  /**
+   * Threads to use, this one included (default: the machine's cores, at most
+   * 8). Only a speed setting: the model is the same for any value.
+   */
+  threads: number;
 }
 
-export const kmeansDefaults: Readonly<KMeansOptions> = Object.freeze({
+export const kmeansDefaults: Readonly<Omit<KMeansOptions, 'threads'>> = Object.freeze({
   seed: 42,
   nInit: 4,
   maxIter: 300,
   tol: 1e-4,
   init: 'kmeans++',
 });
+
+/** Rows per chunk: fixed, because the chunking decides the summation order. */
+export const CHUNK_ROWS = 4096;
+/** Workers join in from this many chunks up; below, their wake-ups cost more than they save. */
+const PARALLEL_MIN_CHUNKS = 4;
 
 /** What prediction needs, and all that the JSON form keeps. */
 export interface KMeansCentroids {
@@ -91,31 +108,39 @@ export function kmeans(
 
   const rng = createRng(o.seed);
   const tolAbs = o.tol * meanVariance(data, n, d);
-  const ws = workspace(n, k, d);
   // Restarting from the same given centroids would only repeat the run.
   const nInit = o.init instanceof Float64Array ? 1 : o.nInit;
+  const nChunks = Math.ceil(n / CHUNK_ROWS);
+  const parallel = o.threads > 1 && nChunks >= PARALLEL_MIN_CHUNKS;
+  const s = state(data, n, d, k, nChunks, parallel);
+  const runner = parallel ? poolRunner(s, Math.min(o.threads, nChunks) - 1) : serialRunner(s);
+  const scratch = { a: new Float64Array(n), b: new Float64Array(n) };
 
-  let best: KMeansModel | undefined;
-  const centers = new Float64Array(k * d);
-  for (let run = 0; run < nInit; run++) {
-    if (o.init instanceof Float64Array) centers.set(o.init);
-    else if (o.init === 'random') seedRandom(data, d, k, rng, centers, n);
-    else seedKMeansPlusPlus(data, n, d, k, rng, centers, ws.upper, ws.lower);
+  try {
+    let best: KMeansModel | undefined;
+    for (let run = 0; run < nInit; run++) {
+      const centers = s.centers;
+      if (o.init instanceof Float64Array) centers.set(o.init);
+      else if (o.init === 'random') seedRandom(data, d, k, rng, centers, n);
+      else seedKMeansPlusPlus(data, n, d, k, rng, centers, scratch.a, scratch.b);
 
-    const r = lloyd(data, n, d, k, centers, o.maxIter, tolAbs, ws);
-    if (best === undefined || r.inertia < best.inertia) {
-      best = {
-        k,
-        d,
-        centroids: centers.slice(),
-        labels: ws.labels.slice(),
-        inertia: r.inertia,
-        iterations: r.iterations,
-        converged: r.converged,
-      };
+      const r = lloyd(s, runner, o.maxIter, tolAbs);
+      if (best === undefined || r.inertia < best.inertia) {
+        best = {
+          k,
+          d,
+          centroids: centers.slice(),
+          labels: s.labels.slice(),
+          inertia: r.inertia,
+          iterations: r.iterations,
+          converged: r.converged,
+        };
+      }
     }
+    return best!;
+  } finally {
+    runner.close();
   }
-  return best!;
 }
 
 /**
@@ -177,28 +202,31 @@ export function fromJSON(json: unknown): KMeansCentroids {
 
 // ---------------------------------------------------------------------------
 
-interface Workspace {
-  labels: Int32Array;
-  /** Upper bound on each row's distance to its centre; k-means++ scratch too. */
-  upper: Float64Array;
-  /** Lower bound on each row's distance to any other centre; k-means++ scratch too. */
-  lower: Float64Array;
-  sums: Float64Array;
-  counts: Float64Array;
-  /** Half the distance from each centre to its nearest other centre. */
-  half: Float64Array;
-  shift: Float64Array;
-}
-
-function workspace(n: number, k: number, d: number): Workspace {
+/** The chunk state, over shared memory when workers take part. */
+function state(data: Float64Array, n: number, d: number, k: number, nChunks: number, shared: boolean): KState {
+  const f64 = (len: number): Float64Array => (shared ? new Float64Array(new SharedArrayBuffer(Math.max(1, len) * 8)) : new Float64Array(len));
+  let rows = data;
+  if (shared && !(data.buffer instanceof SharedArrayBuffer)) {
+    rows = f64(n * d).subarray(0, n * d);
+    rows.set(data);
+  }
   return {
-    labels: new Int32Array(n),
-    upper: new Float64Array(n),
-    lower: new Float64Array(n),
-    sums: new Float64Array(k * d),
-    counts: new Float64Array(k),
-    half: new Float64Array(k),
-    shift: new Float64Array(k),
+    n,
+    d,
+    k,
+    chunkRows: CHUNK_ROWS,
+    nChunks,
+    data: rows,
+    labels: shared ? new Int32Array(new SharedArrayBuffer(n * 4)) : new Int32Array(n),
+    upper: f64(n),
+    lower: f64(n),
+    centers: f64(k * d),
+    half: f64(k),
+    shift: f64(k),
+    partSums: f64(nChunks * k * d),
+    partCounts: f64(nChunks * k),
+    partValue: f64(nChunks),
+    params: f64(PARAMS),
   };
 }
 
@@ -208,110 +236,70 @@ interface RunResult {
   converged: boolean;
 }
 
-/** One run from the centres in `centers`, which it leaves holding the result. */
-function lloyd(
-  data: Float64Array,
-  n: number,
-  d: number,
-  k: number,
-  centers: Float64Array,
-  maxIter: number,
-  tolAbs: number,
-  ws: Workspace,
-): RunResult {
-  ws.labels.fill(-1);
-  ws.upper.fill(Infinity);
-  ws.lower.fill(0);
+/** One run from the centres in `s.centers`, which it leaves holding the result. */
+function lloyd(s: KState, runner: ChunkRunner, maxIter: number, tolAbs: number): RunResult {
+  const { d, k, centers, params } = s;
+  s.labels.fill(-1);
+  s.upper.fill(Infinity);
+  s.lower.fill(0);
+  const sums = new Float64Array(k * d);
+  const counts = new Float64Array(k);
   let iterations = 0;
   let converged = false;
   let stable = false;
+  let move: Move = { total: 0, max1: 0, max2: 0, arg1: -1 };
+  const assign = (accumulate: boolean): number => {
+    params[0] = CMD_ASSIGN;
+    params[1] = accumulate ? 1 : 0;
+    params[2] = move.max1 > 0 ? 1 : 0;
+    params[3] = move.arg1;
+    params[4] = move.max1;
+    params[5] = move.max2;
+    runner.run();
+    let changed = 0;
+    for (let c = 0; c < s.nChunks; c++) changed += s.partValue[c]!;
+    return changed;
+  };
   while (iterations < maxIter) {
     iterations++;
-    halfGaps(centers, k, d, ws.half);
-    const changed = assign(data, n, d, k, centers, ws, true);
-    const relocated = relocateEmpty(data, n, d, k, centers, ws);
-    const shiftTotal = moveCenters(centers, k, d, ws);
+    halfGaps(centers, k, d, s.half);
+    const changed = assign(true);
+    reduceChunks(s, sums, counts);
+    const relocated = relocateEmpty(s, sums, counts);
+    move = moveCenters(centers, k, d, sums, counts, s.shift);
     // Labels unchanged means the new centres equal the old: nothing can move.
     if (changed === 0 && !relocated) {
       stable = true;
       converged = true;
       break;
     }
-    if (shiftTotal <= tolAbs) {
+    if (move.total <= tolAbs) {
       converged = true;
       break;
     }
   }
   if (!stable) {
     // The centres moved after the last assignment; relabel so the two agree.
-    halfGaps(centers, k, d, ws.half);
-    assign(data, n, d, k, centers, ws, false);
+    halfGaps(centers, k, d, s.half);
+    assign(false);
   }
+  params[0] = CMD_INERTIA;
+  runner.run();
   let inertia = 0;
-  const labels = ws.labels;
-  for (let i = 0, base = 0; i < n; i++, base += d) inertia += sqDist(data, base, centers, labels[i]! * d, d);
+  for (let c = 0; c < s.nChunks; c++) inertia += s.partValue[c]!;
   return { inertia, iterations, converged };
 }
 
-/**
- * Hamerly's assignment step: a row whose upper bound is below both its lower
- * bound and half the gap to its centre's nearest neighbour cannot change
- * cluster, so only the rest pay for a full scan. Returns the number of rows
- * whose label changed, and (when `accumulate`) fills per-cluster sums/counts.
- */
-function assign(
-  data: Float64Array,
-  n: number,
-  d: number,
-  k: number,
-  centers: Float64Array,
-  ws: Workspace,
-  accumulate: boolean,
-): number {
-  const { labels, upper, lower, half, sums, counts } = ws;
-  if (accumulate) {
-    sums.fill(0);
-    counts.fill(0);
+/** Cluster sums and counts: the chunks' own, added in chunk order. */
+function reduceChunks(s: KState, sums: Float64Array, counts: Float64Array): void {
+  const { k, d, partSums, partCounts } = s;
+  const kd = k * d;
+  sums.fill(0);
+  counts.fill(0);
+  for (let c = 0; c < s.nChunks; c++) {
+    for (let x = 0, o = c * kd; x < kd; x++) sums[x] = sums[x]! + partSums[o + x]!;
+    for (let j = 0, o = c * k; j < k; j++) counts[j] = counts[j]! + partCounts[o + j]!;
   }
-  let changed = 0;
-  for (let i = 0, base = 0; i < n; i++, base += d) {
-    let a = labels[i]!;
-    let u = upper[i]!;
-    const bound = a < 0 ? -1 : Math.max(half[a]!, lower[i]!);
-    if (u > bound) {
-      if (a >= 0) {
-        u = Math.sqrt(sqDist(data, base, centers, a * d, d));
-        upper[i] = u;
-      }
-      if (u > bound) {
-        let b1 = Infinity;
-        let b2 = Infinity;
-        let j1 = 0;
-        for (let j = 0, cb = 0; j < k; j++, cb += d) {
-          const s = sqDist(data, base, centers, cb, d);
-          if (s < b1) {
-            b2 = b1;
-            b1 = s;
-            j1 = j;
-          } else if (s < b2) {
-            b2 = s;
-          }
-        }
-        if (j1 !== a) {
-          labels[i] = j1;
-          a = j1;
-          changed++;
-        }
-        upper[i] = Math.sqrt(b1);
-        lower[i] = Math.sqrt(b2);
-      }
-    }
-    if (accumulate) {
-      counts[a] = counts[a]! + 1;
-      for (let t = 0, sb = a * d; t < d; t++) sums[sb + t] = sums[sb + t]! + data[base + t]!;
-    }
-  }
-  return changed;
 }
 
 /**
@@ -320,15 +308,8 @@ function assign(
  * scikit-learn does; the next assignment moves the row. Only rows whose
  * cluster keeps at least one other member qualify, so no new cluster empties.
  */
-function relocateEmpty(
-  data: Float64Array,
-  n: number,
-  d: number,
-  k: number,
-  centers: Float64Array,
-  ws: Workspace,
-): boolean {
-  const { labels, sums, counts } = ws;
+function relocateEmpty(s: KState, sums: Float64Array, counts: Float64Array): boolean {
+  const { n, d, k, data, labels, centers } = s;
   const taken: number[] = [];
   for (let e = 0; e < k; e++) {
     if (counts[e]! > 0) continue;
@@ -337,9 +318,9 @@ function relocateEmpty(
     for (let i = 0, base = 0; i < n; i++, base += d) {
       const a = labels[i]!;
       if (counts[a]! <= 1 || taken.includes(i)) continue;
-      const s = sqDist(data, base, centers, a * d, d);
-      if (s > farDist) {
-        farDist = s;
+      const q = sqDist(data, base, centers, a * d, d);
+      if (q > farDist) {
+        farDist = q;
         far = i;
       }
     }
@@ -357,12 +338,20 @@ function relocateEmpty(
   return taken.length > 0;
 }
 
+interface Move {
+  /** Summed squared shift: what `tol` is compared with. */
+  total: number;
+  /** Largest and second-largest shift, and which centre made the largest. */
+  max1: number;
+  max2: number;
+  arg1: number;
+}
+
 /**
- * Centres become their clusters' means; bounds widen by how far centres moved.
- * Returns the summed squared shift, the quantity `tol` is compared with.
+ * Centres become their clusters' means and `shift` how far each moved; the
+ * chunks widen their rows' bounds by it at the start of the next assignment.
  */
-function moveCenters(centers: Float64Array, k: number, d: number, ws: Workspace): number {
-  const { sums, counts, shift, labels, upper, lower } = ws;
+function moveCenters(centers: Float64Array, k: number, d: number, sums: Float64Array, counts: Float64Array, shift: Float64Array): Move {
   let total = 0;
   let max1 = 0;
   let max2 = 0;
@@ -379,24 +368,17 @@ function moveCenters(centers: Float64Array, k: number, d: number, ws: Workspace)
       }
     }
     total += s2;
-    const s = Math.sqrt(s2);
-    shift[j] = s;
-    if (s > max1) {
+    const sh = Math.sqrt(s2);
+    shift[j] = sh;
+    if (sh > max1) {
       max2 = max1;
-      max1 = s;
+      max1 = sh;
       arg1 = j;
-    } else if (s > max2) {
-      max2 = s;
+    } else if (sh > max2) {
+      max2 = sh;
     }
   }
-  if (max1 > 0) {
-    for (let i = 0; i < labels.length; i++) {
-      const a = labels[i]!;
-      upper[i] = upper[i]! + shift[a]!;
-      lower[i] = lower[i]! - (a === arg1 ? max2 : max1);
-    }
-  }
-  return total;
+  return { total, max1, max2, arg1 };
 }
 
 function halfGaps(centers: Float64Array, k: number, d: number, half: Float64Array): void {
@@ -517,7 +499,9 @@ function resolveOptions(opts: Partial<KMeansOptions>, k: number, d: number): KMe
     maxIter: opts.maxIter ?? kmeansDefaults.maxIter,
     tol: opts.tol ?? kmeansDefaults.tol,
     init: opts.init ?? kmeansDefaults.init,
+    threads: opts.threads ?? Math.min(8, availableParallelism()),
   };
+  assertInt('threads', o.threads, 1, 256);
   assertInt('seed', o.seed, Number.MIN_SAFE_INTEGER);
   assertInt('nInit', o.nInit, 1);
   assertInt('maxIter', o.maxIter, 1);

@@ -1,0 +1,193 @@
+/**
+ * The per-chunk work of a k-means iteration, shared by the main thread and the
+ * worker threads: `kmeansChunk` is self-contained (no imports, no outside
+ * names) because workers receive it as source text (`kmeansChunk.toString()`),
+ * which works from the TypeScript sources under test and the build alike.
+ *
+ * Rows are cut into fixed chunks of `chunkRows`, whatever the thread count;
+ * each chunk keeps its own per-cluster sums and the main thread adds chunks up
+ * in chunk order, so the result is bit for bit the same on one thread or many.
+ */
+
+/** What `params[0]` asks a chunk to do. */
+export const CMD_ASSIGN = 1;
+export const CMD_INERTIA = 2;
+/** Pool only: the workers go back to waiting for the next job. */
+export const CMD_RELEASE = 3;
+
+/** params layout: [cmd, accumulate, move, arg1, max1, max2]. */
+export const PARAMS = 6;
+
+/** Everything a chunk reads and writes; over SharedArrayBuffers when workers take part. */
+export interface KState {
+  n: number;
+  d: number;
+  k: number;
+  chunkRows: number;
+  nChunks: number;
+  data: Float64Array;
+  labels: Int32Array;
+  /** Upper bound on each row's distance to its own centre. */
+  upper: Float64Array;
+  /** Lower bound on each row's distance to any other centre. */
+  lower: Float64Array;
+  centers: Float64Array;
+  /** Half the distance from each centre to its nearest other centre. */
+  half: Float64Array;
+  /** How far each centre moved in the last update. */
+  shift: Float64Array;
+  /** nChunks × k × d: each chunk's per-cluster sums, kept across iterations. */
+  partSums: Float64Array;
+  /** nChunks × k. */
+  partCounts: Float64Array;
+  /** Per chunk: rows whose label changed (assign) or summed squared distance (inertia). */
+  partValue: Float64Array;
+  params: Float64Array;
+}
+
+/**
+ * One chunk of one step. Assign is Hamerly's: the bounds are first widened by
+ * the previous centre move, and a row whose upper bound is below both its
+ * lower bound and half the gap from its centre to the nearest other centre
+ * cannot change cluster, so only the rest pay for a scan of all k centres.
+ * The chunk's sums follow the rows that moved; on the first pass, or when
+ * many moved, the chunk is summed afresh (as cheap, and it drops drift).
+ */
+export function kmeansChunk(s: KState, c: number): void {
+  const { n, d, k, data, labels, upper, lower, centers, half, shift, partSums, partCounts, params } = s;
+  const lo = c * s.chunkRows;
+  const hi = Math.min(n, lo + s.chunkRows);
+  const cmd = params[0];
+  if (cmd === 2) {
+    let total = 0;
+    for (let i = lo, base = lo * d; i < hi; i++, base += d) {
+      const cb = labels[i]! * d;
+      let q = 0;
+      for (let t = 0; t < d; t++) {
+        const g = data[base + t]! - centers[cb + t]!;
+        q += g * g;
+      }
+      total += q;
+    }
+    s.partValue[c] = total;
+    return;
+  }
+  const accumulate = params[1] === 1;
+  const move = params[2] === 1;
+  const arg1 = params[3]!;
+  const max1 = params[4]!;
+  const max2 = params[5]!;
+  const sb = c * k * d;
+  const cbk = c * k;
+  const fresh = labels[lo]! < 0;
+  let changed = 0;
+  for (let i = lo, base = lo * d; i < hi; i++, base += d) {
+    const a = labels[i]!;
+    let u = upper[i]!;
+    let bound = -1;
+    if (a >= 0) {
+      if (move) {
+        u += shift[a]!;
+        upper[i] = u;
+        lower[i] = lower[i]! - (a === arg1 ? max2 : max1);
+      }
+      bound = half[a]! > lower[i]! ? half[a]! : lower[i]!;
+      if (u <= bound) continue;
+      // Tighten the upper bound to the exact distance before scanning.
+      const ab = a * d;
+      let q = 0;
+      for (let t = 0; t < d; t++) {
+        const g = data[base + t]! - centers[ab + t]!;
+        q += g * g;
+      }
+      u = Math.sqrt(q);
+      upper[i] = u;
+      if (u <= bound) continue;
+    }
+    let b1 = Infinity;
+    let b2 = Infinity;
+    let j1 = 0;
+    for (let j = 0, cb = 0; j < k; j++, cb += d) {
+      let q = 0;
+      for (let t = 0; t < d; t++) {
+        const g = data[base + t]! - centers[cb + t]!;
+        q += g * g;
+      }
+      if (q < b1) {
+        b2 = b1;
+        b1 = q;
+        j1 = j;
+      } else if (q < b2) {
+        b2 = q;
+      }
+    }
+    upper[i] = Math.sqrt(b1);
+    lower[i] = Math.sqrt(b2);
+    if (j1 !== a) {
+      labels[i] = j1;
+      changed++;
+      if (accumulate && !fresh) {
+        const s0 = sb + a * d;
+        const s1 = sb + j1 * d;
+        partCounts[cbk + a] = partCounts[cbk + a]! - 1;
+        partCounts[cbk + j1] = partCounts[cbk + j1]! + 1;
+        for (let t = 0; t < d; t++) {
+          const v = data[base + t]!;
+          partSums[s0 + t] = partSums[s0 + t]! - v;
+          partSums[s1 + t] = partSums[s1 + t]! + v;
+        }
+      }
+    }
+  }
+  if (accumulate && (fresh || changed * 8 > hi - lo)) {
+    partSums.fill(0, sb, sb + k * d);
+    partCounts.fill(0, cbk, cbk + k);
+    for (let i = lo, base = lo * d; i < hi; i++, base += d) {
+      const a = labels[i]!;
+      partCounts[cbk + a] = partCounts[cbk + a]! + 1;
+      const o = sb + a * d;
+      for (let t = 0; t < d; t++) partSums[o + t] = partSums[o + t]! + data[base + t]!;
+    }
+  }
+  s.partValue[c] = changed;
+}
+
+/**
+ * Worker thread source: waits on the pool's control word, takes chunks from
+ * a shared counter until none are left, reports done. ctrl layout:
+ * [0] generation, [1] next chunk, [2] workers done, [3] error.
+ */
+export function workerSource(): string {
+  return `
+const { parentPort } = require('node:worker_threads');
+const kmeansChunk = ${kmeansChunk.toString()};
+parentPort.on('message', (m) => {
+  const ctrl = new Int32Array(m.ctrl);
+  const f64 = (b) => new Float64Array(b);
+  const s = {
+    n: m.n, d: m.d, k: m.k, chunkRows: m.chunkRows, nChunks: m.nChunks,
+    data: new Float64Array(m.data, m.dataOffset, m.n * m.d),
+    labels: new Int32Array(m.labels), upper: f64(m.upper), lower: f64(m.lower),
+    centers: f64(m.centers), half: f64(m.half), shift: f64(m.shift),
+    partSums: f64(m.partSums), partCounts: f64(m.partCounts), partValue: f64(m.partValue),
+    params: f64(m.params),
+  };
+  let seen = m.gen;
+  for (;;) {
+    Atomics.wait(ctrl, 0, seen);
+    seen = Atomics.load(ctrl, 0);
+    const release = s.params[0] === ${CMD_RELEASE};
+    if (!release) {
+      try {
+        for (let c = Atomics.add(ctrl, 1, 1); c < s.nChunks; c = Atomics.add(ctrl, 1, 1)) kmeansChunk(s, c);
+      } catch (err) {
+        Atomics.store(ctrl, 3, 1);
+      }
+    }
+    Atomics.add(ctrl, 2, 1);
+    Atomics.notify(ctrl, 2);
+    if (release) return;
+  }
+});
+`;
+}

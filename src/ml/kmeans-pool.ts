@@ -1,0 +1,110 @@
+/**
+ * Worker threads for k-means, driven synchronously: the main thread posts the
+ * shared state once per fit, then for each step bumps a generation word,
+ * takes chunks itself from the same shared counter as the workers, and
+ * blocks in Atomics.wait until every worker has reported. So `kmeans` stays
+ * a plain function (no async up the call chain) and uses both cores.
+ *
+ * Which thread takes which chunk does not matter: chunks write only their
+ * own slots and the caller reduces them in chunk order.
+ *
+ * The workers are created on first use, kept for later fits and unref'd, so
+ * they never hold the process open.
+ */
+import { Worker } from 'node:worker_threads';
+import { CMD_RELEASE, kmeansChunk, workerSource, type KState } from './kmeans-kernel.js';
+
+const CTRL_GEN = 0;
+const CTRL_NEXT = 1;
+const CTRL_DONE = 2;
+const CTRL_ERROR = 3;
+
+let workers: Worker[] = [];
+let source: string | undefined;
+
+function ensureWorkers(count: number): Worker[] {
+  source ??= workerSource();
+  while (workers.length < count) {
+    const w = new Worker(source, { eval: true });
+    w.unref();
+    // A worker that dies is dropped; the next fit starts a fresh one.
+    w.on('error', () => undefined);
+    w.on('exit', () => {
+      workers = workers.filter((x) => x !== w);
+    });
+    workers.push(w);
+  }
+  return workers.slice(0, count);
+}
+
+/** Runs `kmeansChunk` over every chunk of `s` on the calling thread and `helpers` workers. */
+export interface ChunkRunner {
+  run(): void;
+  close(): void;
+}
+
+export function serialRunner(s: KState): ChunkRunner {
+  return {
+    run() {
+      for (let c = 0; c < s.nChunks; c++) kmeansChunk(s, c);
+    },
+    close() {},
+  };
+}
+
+/** `s` must live in SharedArrayBuffers (data included). */
+export function poolRunner(s: KState, helpers: number): ChunkRunner {
+  const team = ensureWorkers(helpers);
+  const ctrl = new Int32Array(new SharedArrayBuffer(16));
+  const buf = (a: Float64Array | Int32Array): ArrayBufferLike => a.buffer;
+  for (const w of team) {
+    w.postMessage({
+      ctrl: ctrl.buffer,
+      gen: 0,
+      n: s.n,
+      d: s.d,
+      k: s.k,
+      chunkRows: s.chunkRows,
+      nChunks: s.nChunks,
+      data: buf(s.data),
+      dataOffset: s.data.byteOffset,
+      labels: buf(s.labels),
+      upper: buf(s.upper),
+      lower: buf(s.lower),
+      centers: buf(s.centers),
+      half: buf(s.half),
+      shift: buf(s.shift),
+      partSums: buf(s.partSums),
+      partCounts: buf(s.partCounts),
+      partValue: buf(s.partValue),
+      params: buf(s.params),
+    });
+  }
+  const step = (): void => {
+    Atomics.store(ctrl, CTRL_NEXT, 0);
+    Atomics.store(ctrl, CTRL_DONE, 0);
+    Atomics.add(ctrl, CTRL_GEN, 1);
+    Atomics.notify(ctrl, CTRL_GEN);
+    if (s.params[0] !== CMD_RELEASE) {
+      for (let c = Atomics.add(ctrl, CTRL_NEXT, 1); c < s.nChunks; c = Atomics.add(ctrl, CTRL_NEXT, 1)) kmeansChunk(s, c);
+    }
+    // A helper's last chunk takes milliseconds, its first start well under a
+    // second: a minute without a report means it died, not that it is slow.
+    let idle = 0;
+    for (;;) {
+      const done = Atomics.load(ctrl, CTRL_DONE);
+      if (done >= team.length) break;
+      if (Atomics.wait(ctrl, CTRL_DONE, done, 1000) === 'timed-out' && ++idle >= 60) {
+        throw new Error('a k-means worker thread stopped responding');
+      }
+    }
+    if (Atomics.load(ctrl, CTRL_ERROR) !== 0) throw new Error('a k-means worker thread failed');
+  };
+  return {
+    run: step,
+    close() {
+      s.params[0] = CMD_RELEASE;
+      step();
+    },
+  };
+}
