@@ -413,19 +413,24 @@ export async function* parsedPages(
     exitError = e;
     wake?.();
   });
+  // a worker we stop (abort, or the consumer leaving early) exits with code 1: that is no failure
+  let stopping = false;
   worker.on('exit', (code) => {
-    if (code !== 0 && !exitError) exitError = new Error(`CSV parser thread exited with code ${code}`);
+    if (code !== 0 && !exitError && !stopping) exitError = new Error(`CSV parser thread exited with code ${code}`);
     wake?.();
   });
   const onAbort = (): void => {
+    stopping = true;
     void worker.terminate();
   };
   signal.addEventListener('abort', onAbort, { once: true });
   try {
     for (;;) {
+      // an abort stops between pages: pages parsed ahead are dropped, their checkpoint was never committed
+      if (signal.aborted) return;
       while (queue.length === 0) {
-        if (exitError) throw exitError;
         if (signal.aborted) return;
+        if (exitError) throw exitError;
         await new Promise<void>((r) => {
           wake = r;
         });
@@ -448,6 +453,7 @@ export async function* parsedPages(
     }
   } finally {
     signal.removeEventListener('abort', onAbort);
+    stopping = true;
     await worker.terminate();
   }
 }

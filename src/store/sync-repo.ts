@@ -134,7 +134,7 @@ export function createSyncRepo(db: Db) {
             const location = p.locations?.[i];
             rejected.push({
               externalId: t.externalId,
-              reason: `contact ${t.contactId.slice(t.connector.length + 1)} not found in this connector's contacts`,
+              reason: `unknown contact: contact ${t.contactId.slice(t.connector.length + 1)} not found in this connector's contacts`,
               ...(location !== undefined ? { location } : {}),
               payload: t,
             });

@@ -215,7 +215,7 @@ describe('commitPage: transactions', () => {
     expect(q).toHaveLength(1);
     expect(q[0]).toMatchObject({ stream: 'transactions', externalId: 't9', location: 't.csv:3' });
     expect(q[0]!.reason).toContain('ghost');
-    expect(q[0]!.reason).toMatch(/not found/);
+    expect(q[0]!.reason).toMatch(/^unknown contact: contact ghost not found/);
     expect(store.sync.getCheckpoint('files', 'transactions')).toEqual({ offset: 9 });
   });
 

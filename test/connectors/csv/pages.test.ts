@@ -181,6 +181,31 @@ describe('CSV pages, worker thread (compiled dist) against inline', () => {
     });
   }
 
+  it('stops quietly between pages on abort (no "thread exited" error)', async () => {
+    const f = join(dir, 'abort.csv');
+    const rows = Array.from({ length: 3000 }, (_, i) => `t${i},c1,${i}.5,USD,2025-03-01T10:00:00Z,won,web`);
+    writeFileSync(f, `${TRANSACTIONS.split('\n')[0]}\n${rows.join('\n')}\n`);
+    for (const abortAfter of [0, 1, 2]) {
+      const ac = new AbortController();
+      const seen: Page[] = [];
+      const { error } = await collect(
+        (async function* () {
+          for await (const p of worker.parsedPages(options('transactions', f, 100), ac.signal)) {
+            seen.push(p);
+            if (seen.length > abortAfter) {
+              ac.abort();
+              // the terminated thread's exit lands while the consumer is busy
+              await new Promise((r) => setTimeout(r, 50));
+            }
+            yield p;
+          }
+        })(),
+      );
+      expect(error).toBeUndefined();
+      expect(seen.length).toBe(abortAfter + 1);
+    }
+  });
+
   it('runs on a worker thread and reports progress in bytes', async () => {
     const f = join(dir, 'progress.csv');
     writeFileSync(f, TRANSACTIONS);

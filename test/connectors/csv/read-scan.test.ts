@@ -173,6 +173,7 @@ describe('readCsvBatches: tricky files', () => {
     ['quotes that are data (relax_quotes)', 'id,note\n1,5" screen\n2,"a"b\n3,x"y"z\n4,"a" "b"\n5,"quoted"\n'],
     ['a quote closing at the end of the file', 'id,note\n1,a\n2,"b\nc"'],
     ['a carriage return alone is data', 'id,note\n1,a\rb\n2,"x"\ry\n3,c\r'],
+    ['carriage returns as data, no quotes', 'id,note\n1,a\rb\r\n2,\r\r\n\r\n3,c\r'],
     ['empty cells and a row of one space', 'id,note\n1,\n,\n \n"",""\n'],
     ['wrong column counts', 'id,note\n1\n2,a,b,c\n3,"x",\n'],
     ['multi-byte text', 'id,name\n1,Jürgen\n2,"Zoë\nÅdne"\n3,中文,"é"\n'],

@@ -91,7 +91,7 @@ describe('HubSpot sync: full listing', () => {
         ['contacts', '3', 'bad country'],
         ['transactions', '10', 'deal has no associated contact'],
         ['transactions', '11', 'missing amount'],
-        ['transactions', '13', 'contact 2 not found in this connector\'s contacts'],
+        ['transactions', '13', 'unknown contact'],
       ]),
     );
   });
