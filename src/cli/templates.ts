@@ -60,6 +60,14 @@ push:
     - connector: files
       file: ./data/memberships.csv
 
+# What the store keeps of a person (docs/security.md). Features and pushes need only the
+# email (identity resolution, the memberships file) and the properties features.extra names.
+privacy:
+  # fields: [country]         # also keep: firstName, lastName, company, country, lifecycleStage
+  # properties: [num_visits]  # contact properties kept; default: the ones features.extra names
+  hashEmails: false           # true: store emails as keyed HMAC-SHA256 digests (identity resolution still works)
+  hashKeyEnv: SEGSYNC_EMAIL_KEY   # environment variable holding that key (32+ random characters)
+
 # What \`segsync serve\` runs by itself (cron expressions, read in \`timezone\`).
 # schedule:
 #   sync: "*/30 * * * *"
@@ -79,4 +87,5 @@ export const ENV_TEMPLATE = `# Environment for segsync. Copy to .env (never comm
 # HUBSPOT_ACCESS_TOKEN=
 # SALESFORCE_ACCESS_TOKEN=
 # SEGSYNC_ADMIN_TOKEN=
+# SEGSYNC_EMAIL_KEY=          # for privacy.hashEmails: openssl rand -hex 32 (keep it: a new key cannot read the store)
 `;

@@ -130,6 +130,18 @@ export function parseConfig(text: string, file: string, opts: LoadOptions): Conf
     });
   }
 
+  let emailHashKey: string | undefined;
+  if (top.success && top.data.privacy.hashEmails) {
+    const name = top.data.privacy.hashKeyEnv;
+    const key = env[name];
+    if (key === undefined || key === '') problem(['privacy', 'hashEmails'], `needs a key: environment variable ${name} is not set (32 or more random characters, e.g. \`openssl rand -hex 32\`)`);
+    else if (key.length < 32) problem(['privacy', 'hashEmails'], `the key in environment variable ${name} is too short: use 32 or more random characters (e.g. \`openssl rand -hex 32\`)`);
+    else {
+      emailHashKey = key;
+      secrets.push(key);
+    }
+  }
+
   if (problems.length || !top.success) throw new ConfigError(file, sortByLine(problems.filter((p) => unaffected(p) || p.includes('environment variable'))));
   const cfg = top.data;
   const baseDir = dirname(file);
@@ -141,6 +153,7 @@ export function parseConfig(text: string, file: string, opts: LoadOptions): Conf
     log: { ...cfg.log, file: resolve(baseDir, cfg.log.file) },
     connectors,
     secrets,
+    emailHashKey,
     ...(cfg.demo ? { demo: { ...cfg.demo, dir: resolve(baseDir, cfg.demo.dir) } } : {}),
   };
 }

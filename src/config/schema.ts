@@ -181,6 +181,22 @@ export const serverSchema = z.strictObject({
     .optional(),
 });
 
+/** Personal contact fields besides the email (which identity resolution needs; see `hashEmails`). */
+export const PERSONAL_FIELDS = ['firstName', 'lastName', 'company', 'country', 'lifecycleStage'] as const;
+export type PersonalField = (typeof PERSONAL_FIELDS)[number];
+
+/** What the store keeps about a person (docs/security.md). */
+export const privacySchema = z.strictObject({
+  /** Personal fields kept besides the email; unset = what features and pushes need (none of them today). */
+  fields: z.array(z.enum(PERSONAL_FIELDS)).optional(),
+  /** Contact properties kept; unset = the ones `features.extra` names. */
+  properties: z.array(z.string().min(1)).optional(),
+  /** Store emails as keyed HMAC-SHA256 digests, not addresses; the key comes from `hashKeyEnv`. */
+  hashEmails: z.boolean().default(false),
+  /** Name of the environment variable holding the HMAC key (at least 32 characters). */
+  hashKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name').default('SEGSYNC_EMAIL_KEY'),
+});
+
 export const configSchema = z.strictObject({
   /** SQLite feature store file; relative to the config file. */
   store: z.string().min(1).default('./data/segsync.db'),
@@ -196,6 +212,8 @@ export const configSchema = z.strictObject({
   schedule: scheduleSchema.optional(),
   /** Admin API and dashboard of `segsync serve`. */
   server: serverSchema.default({ host: '127.0.0.1', port: 8787 }),
+  /** Which personal fields the store keeps, and whether emails are hashed. */
+  privacy: privacySchema.default({ hashEmails: false, hashKeyEnv: 'SEGSYNC_EMAIL_KEY' }),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;
@@ -204,6 +222,7 @@ export type SegmentationConfig = z.infer<typeof segmentationSchema>;
 export type PushConfig = z.infer<typeof pushSchema>;
 export type ScheduleConfig = z.infer<typeof scheduleSchema>;
 export type ServerConfig = z.infer<typeof serverSchema>;
+export type PrivacyConfig = z.infer<typeof privacySchema>;
 
 export interface ConnectorConfig {
   name: string;
@@ -220,4 +239,6 @@ export interface Config extends Omit<RawConfig, 'connectors'> {
   connectors: ConnectorConfig[];
   /** Secret values found in the config, scrubbed from every log line. */
   secrets: string[];
+  /** The email HMAC key (from the environment variable `privacy.hashKeyEnv`) when `privacy.hashEmails` is on. */
+  emailHashKey: string | undefined;
 }

@@ -14,6 +14,7 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
 const SECRET_KEYS = [
   'token', 'accessToken', 'access_token', 'refreshToken', 'refresh_token', 'clientSecret', 'client_secret',
   'password', 'secret', 'privateKey', 'private_key', 'apiKey', 'api_key', 'authorization', 'Authorization',
+  'emailHashKey',
 ];
 
 export const REDACT_PATHS: string[] = [

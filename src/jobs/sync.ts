@@ -1,6 +1,7 @@
 /** The sync job: every configured connector (or one), contacts then transactions. */
 import { UserError } from '../core/errors.js';
 import { syncConnector, type StreamCounts } from '../sync/engine.js';
+import { ensureEmailMode, privacyPolicy, withPrivacy } from '../privacy/policy.js';
 import type { JobContext } from './context.js';
 
 export interface SyncJobResult {
@@ -16,10 +17,14 @@ export async function syncJob(ctx: JobContext, runId: number, opts: { full: bool
       where: { field: '--connector' },
     });
   }
+  // what the store may keep of a person is applied between parse() and the store
+  const policy = privacyPolicy(ctx.config);
+  ensureEmailMode(ctx.store, policy);
   const streams: StreamCounts[] = [];
   for (const conn of conns) {
-    const def = ctx.registry.get(conn.type);
-    if (!def) throw new Error(`connector type ${conn.type} vanished from the registry`);
+    const registered = ctx.registry.get(conn.type);
+    if (!registered) throw new Error(`connector type ${conn.type} vanished from the registry`);
+    const def = withPrivacy(registered, policy);
     streams.push(
       ...(await syncConnector(
         {

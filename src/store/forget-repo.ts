@@ -26,10 +26,16 @@ export function createForgetRepo(db: Db) {
       .map((r) => ({ id: r.id, connector: r.connector, externalId: r.external_id, customerId: r.customer_id }));
   return {
     contactsByEmail,
-    erase(email: string, pushTargets: readonly string[]): ForgetCounts {
+    /**
+     * `email` is the normalized address; `stored` its form in the store when
+     * that differs (a digest, with privacy.hashEmails): contacts are found by
+     * the stored form, quarantine payloads by either.
+     */
+    erase(email: string, pushTargets: readonly string[], opts: { stored?: string } = {}): ForgetCounts {
+      const stored = opts.stored ?? email;
       db.pragma('secure_delete = ON');
       const counts = db.transaction((): ForgetCounts => {
-        const contacts = contactsByEmail(email);
+        const contacts = contactsByEmail(stored);
         const c: ForgetCounts = { contacts: 0, transactions: 0, customers: 0, memberships: 0, pushed: 0, outbox: 0, quarantine: 0 };
         const customerIds = [...new Set(contacts.map((x) => x.customerId))];
         for (const x of contacts) {
@@ -49,7 +55,7 @@ export function createForgetRepo(db: Db) {
           c.customers += db.prepare('DELETE FROM customers WHERE id = ?').run(id).changes;
         }
         // rejected rows keep raw payloads: any that mention the address go too
-        c.quarantine += db.prepare("DELETE FROM quarantine WHERE instr(lower(payload), ?) > 0").run(email).changes;
+        c.quarantine += db.prepare('DELETE FROM quarantine WHERE instr(lower(payload), ?) > 0 OR instr(lower(payload), ?) > 0').run(email, stored).changes;
         return c;
       }).immediate();
       db.pragma('wal_checkpoint(TRUNCATE)');

@@ -33,6 +33,16 @@ export interface QuarantineRow {
   reason: string;
 }
 
+/** What personal data the contacts table holds now (not what the config allows). */
+export interface PersonalData {
+  /** contacts (live or deleted) with a value in each personal column */
+  fields: Record<'email' | 'firstName' | 'lastName' | 'company' | 'country' | 'lifecycleStage', number>;
+  /** of the emails, how many are digests (privacy.hashEmails) */
+  hashedEmails: number;
+  /** contact property names with a value in at least one contact */
+  properties: string[];
+}
+
 export interface ExportRow {
   customerId: string;
   connector: string;
@@ -52,6 +62,29 @@ export function createStatusRepo(db: Db) {
         transactions: n('SELECT COUNT(*) FROM transactions WHERE deleted_at IS NULL'),
         customers: n('SELECT COUNT(DISTINCT customer_id) FROM contacts WHERE deleted_at IS NULL'),
         quarantined: n('SELECT COUNT(*) FROM quarantine'),
+      };
+    },
+    hasContacts(): boolean {
+      return db.prepare<[], number>('SELECT EXISTS (SELECT 1 FROM contacts)').pluck().get() === 1;
+    },
+    personalData(): PersonalData {
+      const r = db
+        .prepare<[], Record<string, number>>(
+          `SELECT COUNT(email) AS email, COUNT(first_name) AS firstName, COUNT(last_name) AS lastName, COUNT(company) AS company,
+                  COUNT(country) AS country, COUNT(lifecycle_stage) AS lifecycleStage,
+                  COALESCE(SUM(email LIKE 'h1:%'), 0) AS hashedEmails
+             FROM contacts`,
+        )
+        .get() ?? {};
+      const n = (k: string): number => r[k] ?? 0;
+      const properties = db
+        .prepare<[], string>(`SELECT DISTINCT j.key FROM contacts c, json_each(c.properties) j WHERE c.properties <> '{}' AND j.value IS NOT NULL ORDER BY 1`)
+        .pluck()
+        .all();
+      return {
+        fields: { email: n('email'), firstName: n('firstName'), lastName: n('lastName'), company: n('company'), country: n('country'), lifecycleStage: n('lifecycleStage') },
+        hashedEmails: n('hashedEmails'),
+        properties,
       };
     },
     streams(): StreamState[] {

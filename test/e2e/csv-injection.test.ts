@@ -25,7 +25,7 @@ describe('CSV injection (built CLI)', () => {
   const contacts: { id: string; email: string; name: string }[] = [];
 
   beforeAll(() => {
-    writeCsvConfig(dir);
+    writeCsvConfig(dir, 'privacy: { fields: [firstName] }\n');
     // plain customers in three behaviour groups, then the hostile ones
     for (let i = 0; i < 60; i++) contacts.push({ id: `c${i}`, email: `c${i}@example.com`, name: `Name${i}` });
     HOSTILE_IDS.forEach((id, i) => contacts.push({ id, email: `h${i}@example.com`, name: 'Plain' }));

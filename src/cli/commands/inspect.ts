@@ -6,6 +6,8 @@ import { openSession, type GlobalOptions } from '../session.js';
 import { printJson, printLine } from '../output.js';
 import { table, pct } from '../table.js';
 import { activeSegments, segmentTable } from '../segment-table.js';
+import { privacyPolicy, type PrivacyPolicy } from '../../privacy/policy.js';
+import type { PersonalData } from '../../store/status-repo.js';
 
 export async function statusCommand(g: GlobalOptions): Promise<number> {
   const s = openSession(g);
@@ -16,6 +18,7 @@ export async function statusCommand(g: GlobalOptions): Promise<number> {
     const model = store.models.activeModel();
     const quarantine = store.status.quarantineGroups();
     const runs = store.runs.list(5);
+    const personal = personalDataView(store.status.personalData(), privacyPolicy(s.config));
     if (g.json) {
       printJson({
         store: s.config.store,
@@ -24,11 +27,16 @@ export async function statusCommand(g: GlobalOptions): Promise<number> {
         model: model ? { id: model.id, algorithm: model.algorithm, createdAt: model.createdAt, params: model.params, metrics: model.metrics } : null,
         quarantine,
         lastRuns: runs,
+        personalData: personal,
       });
       return 0;
     }
     printLine(`store: ${s.config.store}`);
     printLine(`customers ${counts.customers}, contacts ${counts.contacts} (${counts.deletedContacts} deleted), transactions ${counts.transactions}, quarantined ${counts.quarantined}`);
+    const stored = Object.entries(personal.stored).map(([k, v]) => `${k} (${v} contacts${k === 'email' && personal.hashedEmails ? `, ${personal.hashedEmails === v ? 'all' : personal.hashedEmails} hashed` : ''})`);
+    printLine(`personal fields stored: ${stored.length ? stored.join(', ') : 'none'}; properties: ${personal.properties.length ? personal.properties.join(', ') : 'none'}`);
+    printLine(`allowed by the config: ${['email', ...personal.allowed.fields].join(', ')}${personal.allowed.hashEmails ? ' (email hashed)' : ''}; properties: ${personal.allowed.properties.join(', ') || 'none'}`);
+    if (personal.outsideAllowlist.length) printLine(`  not allowed any more, kept from earlier syncs: ${personal.outsideAllowlist.join(', ')} (\`segsync sync --full\` rewrites every contact)`);
     printLine();
     if (streams.length) {
       printLine(table(['connector', 'stream', 'last sync', 'complete'], streams.map((x) => [x.connector, x.stream, x.updatedAt, (x.cursor as { done?: boolean }).done === false ? 'no (resumes)' : 'yes'])));
@@ -54,6 +62,23 @@ export async function statusCommand(g: GlobalOptions): Promise<number> {
   } finally {
     s.close();
   }
+}
+
+/** Personal data in the store next to what the config allows (status and status --json). */
+function personalDataView(d: PersonalData, policy: PrivacyPolicy) {
+  const stored = Object.fromEntries(Object.entries(d.fields).filter(([, n]) => n > 0));
+  const allowedFields = new Set<string>(['email', ...policy.fields]);
+  const outside = [
+    ...Object.keys(stored).filter((k) => !allowedFields.has(k)),
+    ...d.properties.filter((p) => !policy.properties.has(p)).map((p) => `property ${p}`),
+  ];
+  return {
+    stored,
+    hashedEmails: d.hashedEmails,
+    properties: d.properties,
+    allowed: { fields: [...policy.fields], properties: [...policy.properties], hashEmails: policy.hash !== undefined },
+    outsideAllowlist: outside,
+  };
 }
 
 export async function runsCommand(g: GlobalOptions, o: { limit?: string }): Promise<number> {
