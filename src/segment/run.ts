@@ -4,6 +4,7 @@
  * memberships.
  */
 import { UserError } from '../core/errors.js';
+import { faultPoint } from '../core/fault-point.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../core/logger.js';
 import type { Progress } from '../core/progress.js';
@@ -62,6 +63,7 @@ export function runSegmentation(
   const spec = featureSpec(config.features, deps.now());
   const fTask = deps.progress.start('build features');
   const fm = buildFeatures(store.features, spec);
+  faultPoint('segment');
   fTask.stop();
   if (fm.unconvertedCurrencies.length) {
     logger.warn({ currencies: fm.unconvertedCurrencies }, 'amounts in these currencies were summed without conversion: add features.currency.rates');
@@ -85,6 +87,7 @@ export function runSegmentation(
   const X = applyPrep(prep, fm);
   const task = deps.progress.start(`segment (${algorithms.join(', ')})`, undefined, 'candidates');
   const sel = selectModel(X, fm.n, dx, seg, { algorithms, task, split });
+  faultPoint('segment');
   task.stop();
   const chosen = sel.candidates.find((c) => c.chosen);
   if (!chosen) throw new Error('model selection chose no candidate');
@@ -147,6 +150,7 @@ export function runSegmentation(
 
   // persisted before the model: a crash in between only skips numbers, never reuses one
   store.models.setMeta('segment_seq', String(seq));
+  faultPoint('segment');
   const modelId = store.models.saveModel(
     {
       runId: opts.runId,
@@ -173,11 +177,13 @@ export function runSegmentation(
     segments,
     rows(),
   );
+  faultPoint('segment');
   // the report's segment map, computed while the matrix is at hand
   store.models.setMeta(
     MAP_SNAPSHOT_KEY,
     JSON.stringify(mapSnapshot(X, fm.n, dx, (i) => { const l = labels[i] as number; return l < 0 ? null : (ids[l] as string); }, columns, { modelId, seed: seg.seed })),
   );
+  faultPoint('segment');
   logger.info({ modelId, algorithm: chosen.algorithm, k: chosen.k, retired: match.retired, churn }, 'model saved');
   return {
     modelId,

@@ -53,6 +53,8 @@ export interface WorldOptions {
   salesforce?: string[];
   /** top-level YAML appended to the config */
   extra?: string;
+  /** the segmentation entry (flow YAML) */
+  segmentation?: string;
 }
 
 /** Starts both fakes, seeds them, and writes the project's config. */
@@ -62,6 +64,8 @@ export async function startWorld(o: WorldOptions = {}): Promise<World> {
   const sf = await new FakeOrg().start();
   // small query pages: more requests, so a 10% fault rate has something to hit
   sf.maxQueryPage = 25;
+  // the same stamps in every world, whenever it starts
+  sf.clock = Date.parse('2026-06-20T00:00:00.000Z');
   populateCustomers(hs, { customers: HS_CUSTOMERS, idle: HS_IDLE, firstId: HS_FIRST_ID });
   seedCustomers(sf, SF_CUSTOMERS, SF_IDLE);
   const seed = o.seed ?? 1;
@@ -86,7 +90,7 @@ ${lines(o.hubspot)}  - name: sf
     instanceUrl: ${sf.url}
     accessToken: tok-0
 ${lines(o.salesforce)}features: { preset: rfm, asOf: 2026-06-30 }
-segmentation: { k: 3, nInit: 1, silhouetteSample: 1000, stabilityRounds: 1 }
+segmentation: ${o.segmentation ?? '{ k: 3, nInit: 1, silhouetteSample: 1000, stabilityRounds: 1 }'}
 push:
   maxChurn: 1
   targets:
@@ -244,8 +248,14 @@ export interface EndState {
  * (by design, src/segment/run.ts), so ids may differ between two correct runs
  * while every name, member and list is the same.
  */
-export function endState(w: World): EndState {
+/**
+ * `contactStamps: false` leaves contacts' updated_at out: a push that writes the
+ * Salesforce field moves the contact's SystemModstamp, so a run that re-reads it
+ * after a crash stores the later stamp (the CRM did change).
+ */
+export function endState(w: World, o: { contactStamps?: boolean } = {}): EndState {
   const file = join(w.dir, 'store.db');
+  const updated = o.contactStamps === false ? 'NULL' : 'updated_at';
   const store = readDb(file, (db) => {
     const all = (sql: string): unknown[] => db.prepare(sql).raw().all();
     const active = db.prepare("SELECT id FROM models WHERE status = 'active'").pluck().get() as number | undefined;
@@ -263,7 +273,7 @@ export function endState(w: World): EndState {
     for (const [t, n] of db.prepare("SELECT target, COUNT(*) FROM outbox WHERE state IN ('pending', 'failed') GROUP BY target").raw().all() as [string, number][]) unfinished[t] = n;
     return {
       contacts: all(
-        'SELECT connector, external_id, customer_id, email, first_name, last_name, company, country, lifecycle_stage, created_at, updated_at, deleted_at IS NOT NULL, properties FROM contacts ORDER BY id',
+        `SELECT connector, external_id, customer_id, email, first_name, last_name, company, country, lifecycle_stage, created_at, ${updated}, deleted_at IS NOT NULL, properties FROM contacts ORDER BY id`,
       ),
       transactions: all('SELECT connector, external_id, contact_id, amount, currency, occurred_at, status, deleted_at IS NOT NULL, properties FROM transactions ORDER BY id'),
       customers: db.prepare('SELECT COUNT(*) FROM customers').pluck().get() as number,
