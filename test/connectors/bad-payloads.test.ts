@@ -14,7 +14,7 @@ import { salesforceConfigSchema } from '../../connectors/salesforce/config.js';
 import { contactSizeProblem, transactionSizeProblem, LIMITS } from '../../src/core/limits.js';
 import type { ParseResult } from '../../src/core/records.js';
 import { fuzzParams } from '../fuzz/params.js';
-import { quarantined, setup, storedContacts, teardown, type Env } from './hubspot/helpers.js';
+import { advance, quarantined, setup, storedContacts, teardown, type Env } from './hubspot/helpers.js';
 import { FakeOrg } from './salesforce/fake-org.js';
 import { contactsIn, harness, quarantineIn } from './salesforce/helpers.js';
 
@@ -199,6 +199,25 @@ describe('a page with bad records among good ones', () => {
     ]);
     const names = rowsOf(env.store.file, "SELECT external_id, first_name, company FROM contacts WHERE connector = 'hs' AND external_id >= '10' AND external_id < '30'");
     expect(names.map((r) => [r.first_name, r.company])).toEqual(FORMULAS.map((f) => [f.trim(), f.trim()]));
+  });
+
+  it('HubSpot search: the keyset moves on the last readable id; a page with none stops the sync instead of skipping', async () => {
+    env = setup();
+    for (let i = 1; i <= 3; i++) env.fake.addContact(i, { email: `p${i}@example.com` }, '2026-06-01T00:00:00.000Z');
+    await env.sync({ full: true });
+    advance(3_600_000);
+    const isSearch = (r: { path: string }): boolean => r.path === '/crm/v3/objects/contacts/search';
+    const good = { id: '2', properties: { email: 'p2@example.com', createdate: '2026-01-01T00:00:00.000Z', lastmodifieddate: '2026-07-01T12:30:00.000Z' } };
+    env.fake.faults.push({ when: isSearch, reply: [200, { total: 3, results: [good, { id: 'x-not-an-id', properties: {} }], paging: { next: { after: '2' } } }] });
+    const before = env.fake.requests.length;
+    const [contacts] = await env.sync({ runId: 2 });
+    expect(contacts).toMatchObject({ read: 2, upserted: 1, quarantined: 1 });
+    const bodies = env.fake.requests.slice(before).filter(isSearch).map((r) => r.body as { filterGroups: { filters: { propertyName: string; operator: string; value: string }[] }[] });
+    expect(bodies[1]?.filterGroups[0]?.filters).toContainEqual({ propertyName: 'hs_object_id', operator: 'GT', value: '2' });
+
+    advance(3_600_000);
+    env.fake.faults.push({ when: isSearch, reply: [200, { total: 2, results: [null, { properties: {} }], paging: { next: { after: '9' } } }] });
+    await expect(env.sync({ runId: 3 })).rejects.toThrow(/a search page without one readable record id/);
   });
 
   it('Salesforce: wrongly typed and oversized fields are quarantined per row, the rest of the page stored', async () => {
