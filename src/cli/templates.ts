@@ -53,6 +53,7 @@ segmentation:
   hierarchical: { linkage: ward }   # ward | average | complete
   dbscan: { minPts: 10 }      # eps: chosen from the k-distance knee unless given
   seed: 42
+  retrainAfterDays: 30        # \`segsync run\` retrains a model this old; otherwise it only assigns the synced customers
 
 push:
   maxChurn: 0.3               # hold the push for approval when more customers than this changed segment

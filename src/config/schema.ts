@@ -102,6 +102,8 @@ export const segmentationSchema = z.strictObject({
   /** eps unset: chosen from the k-distance curve's knee. */
   dbscan: z.strictObject({ minPts: z.number().int().min(2).default(10), eps: z.number().positive().optional() }).default({ minPts: 10 }),
   seed: z.number().int().default(42),
+  /** `segsync run` retrains (instead of only assigning the synced customers) when the model is this many days old; 0: never by age. */
+  retrainAfterDays: z.number().int().min(0).default(30),
 });
 
 export const pushTargetSchema = z.looseObject({

@@ -4,6 +4,7 @@
  * counts in the run record.
  */
 import { syncJob, type SyncJobResult } from '../jobs/sync.js';
+import { assignTouched, type AssignTouchedOutcome } from '../jobs/assign-touched.js';
 import { runSegmentation, type SegmentResult } from '../segment/run.js';
 import { runPush, type PushResult } from '../push/engine.js';
 import type { JobContext } from '../jobs/context.js';
@@ -51,11 +52,24 @@ export function pushStatus(r: PushResult): RunStatus {
   return r.targets.some((t) => t.failed > 0) ? 'failed' : 'succeeded';
 }
 
+/**
+ * A sync, then the customers it touched placed with the active model (no
+ * retrain: that is the segment job). Interrupted, it leaves them marked for
+ * the next one.
+ */
+export async function syncAndAssign(
+  ctx: JobContext,
+  runId: number,
+  p: JobParams['sync'],
+): Promise<{ result: { sync: SyncJobResult; assign?: AssignTouchedOutcome }; counts: Record<string, unknown> }> {
+  const sync = await syncJob(ctx, runId, { full: p.full === true, ...(p.connector !== undefined ? { connector: p.connector } : {}) });
+  if (ctx.signal.aborted) return { result: { sync }, counts: syncCounts(sync) };
+  const assign = assignTouched(ctx);
+  return { result: { sync, assign }, counts: { ...syncCounts(sync), ...(assign.status === 'no-model' ? {} : { assign }) } };
+}
+
 export const defaultJobBodies: JobBodies = {
-  async sync(ctx, runId, p) {
-    const r = await syncJob(ctx, runId, { full: p.full === true, ...(p.connector !== undefined ? { connector: p.connector } : {}) });
-    return { result: r, counts: syncCounts(r) };
-  },
+  sync: syncAndAssign,
   async segment(ctx, runId, p) {
     const r: SegmentResult = runSegmentation(ctx, {
       runId,

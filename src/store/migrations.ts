@@ -164,6 +164,18 @@ CREATE TABLE meta (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'customers to assign',
+    sql: `
+-- customers whose records a sync changed since the active model last placed them: the next
+-- assignment without retraining places them and clears them; a new model clears them all.
+-- Written in the sync page's own transaction, so a crash never loses one.
+CREATE TABLE dirty_customers (
+  customer_id TEXT PRIMARY KEY
+) WITHOUT ROWID;
+`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -140,8 +140,21 @@ export function createModelsRepo(db: Db) {
     for (const c of p.remove) delMember.run(modelId, c);
   });
 
+  const dirtyAll = db.prepare<[], string>('SELECT customer_id FROM dirty_customers ORDER BY customer_id').pluck();
+  const clearAllDirty = db.prepare('DELETE FROM dirty_customers');
+  const clearDirty = db.prepare('DELETE FROM dirty_customers WHERE customer_id IN (SELECT value FROM json_each(?))');
+  const orphans = db
+    .prepare<[number], string>(
+      `SELECT m.customer_id FROM memberships m
+        WHERE m.model_id = ? AND NOT EXISTS (SELECT 1 FROM contacts c WHERE c.customer_id = m.customer_id AND c.deleted_at IS NULL)
+        ORDER BY m.customer_id`,
+    )
+    .pluck();
+
   const save = db.transaction((m: NewModel, segments: readonly NewSegment[], rows: Iterable<MembershipRow>): number => {
     retireModels.run();
+    // the new model places every customer
+    clearAllDirty.run();
     const id = Number(
       insModel.run(
         m.runId,
@@ -190,6 +203,18 @@ export function createModelsRepo(db: Db) {
     },
     /** Changes some customers' memberships of a model (assignment without retraining), in one transaction. */
     patchMemberships: (modelId: number, p: MembershipPatch): void => patch.immediate(modelId, p),
+    /** Customers a sync changed since the active model last placed them. */
+    dirtyCustomers(): string[] {
+      return dirtyAll.all();
+    },
+    /** They have been placed (or found gone). */
+    clearDirty(customerIds: readonly string[]): void {
+      if (customerIds.length) clearDirty.run(JSON.stringify(customerIds));
+    },
+    /** Members of a model with no live contact left (deleted, merged or re-keyed): their membership must go. */
+    orphanedMembers(modelId: number): string[] {
+      return orphans.all(modelId);
+    },
     segmentSizes(modelId: number): Map<string, number> {
       return new Map(sizes.all(modelId).map((r) => [r.segment_id, r.n]));
     },

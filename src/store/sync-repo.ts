@@ -73,7 +73,7 @@ export function createSyncRepo(db: Db) {
        updated_at = excluded.updated_at, deleted_at = excluded.deleted_at, properties = excluded.properties
      WHERE excluded.updated_at >= contacts.updated_at`,
   );
-  const contactExists = db.prepare<[string], { x: number }>('SELECT 1 AS x FROM contacts WHERE id = ?').pluck();
+  const customerOf = db.prepare<[string], string>('SELECT customer_id FROM contacts WHERE id = ?').pluck();
   const upTxs = batchedInsert(
     db,
     'INSERT INTO transactions (id, connector, external_id, contact_id, amount, currency, occurred_at, status, deleted_at, properties)',
@@ -83,8 +83,15 @@ export function createSyncRepo(db: Db) {
        occurred_at = excluded.occurred_at, status = excluded.status, deleted_at = excluded.deleted_at,
        properties = excluded.properties`,
   );
-  const delContact = db.prepare('UPDATE contacts SET deleted_at = ? WHERE connector = ? AND external_id = ? AND deleted_at IS NULL');
-  const delTx = db.prepare('UPDATE transactions SET deleted_at = ? WHERE connector = ? AND external_id = ? AND deleted_at IS NULL');
+  const delContact = db
+    .prepare<[string, string, string], string>('UPDATE contacts SET deleted_at = ? WHERE connector = ? AND external_id = ? AND deleted_at IS NULL RETURNING customer_id')
+    .pluck();
+  const delTx = db
+    .prepare<[string, string, string], string>('UPDATE transactions SET deleted_at = ? WHERE connector = ? AND external_id = ? AND deleted_at IS NULL RETURNING contact_id')
+    .pluck();
+  // customers to assign without retraining: only worth marking while a model exists (a new one places everyone)
+  const hasModel = db.prepare<[], number>("SELECT 1 FROM models WHERE status = 'active' LIMIT 1").pluck();
+  const markDirty = batchedInsert(db, 'INSERT OR IGNORE INTO dirty_customers (customer_id)', 1, '');
   const insQ = db.prepare(
     'INSERT INTO quarantine (run_id, connector, stream, external_id, location, reason, payload) VALUES (?, ?, ?, ?, ?, ?, ?)',
   );
@@ -93,6 +100,7 @@ export function createSyncRepo(db: Db) {
     let upserted = 0;
     let deleted = 0;
     const rejected = [...p.rejected];
+    const dirty = hasModel.get() === 1 ? new Set<string>() : undefined;
     const contacts = p.contacts ?? [];
     if (contacts.length > 0) {
       const customers: unknown[] = [];
@@ -101,6 +109,7 @@ export function createSyncRepo(db: Db) {
         const key = identityKey(c.id, c.email);
         const customerId = customerIdFor(key);
         customers.push(customerId, key);
+        dirty?.add(customerId);
         rows.push(
           c.id,
           c.connector,
@@ -125,12 +134,13 @@ export function createSyncRepo(db: Db) {
     const txs = p.transactions ?? [];
     if (txs.length > 0) {
       // contacts found in this page; nothing removes a contact inside this transaction
-      const found = new Set<string>();
+      const found = new Map<string, string>();
       const rows: unknown[] = [];
       for (let i = 0; i < txs.length; i++) {
         const t = txs[i] as Transaction;
         if (!found.has(t.contactId)) {
-          if (!contactExists.get(t.contactId)) {
+          const customerId = customerOf.get(t.contactId);
+          if (customerId === undefined) {
             const location = p.locations?.[i];
             rejected.push({
               externalId: t.externalId,
@@ -140,7 +150,8 @@ export function createSyncRepo(db: Db) {
             });
             continue;
           }
-          found.add(t.contactId);
+          found.set(t.contactId, customerId);
+          dirty?.add(customerId);
         }
         rows.push(t.id, t.connector, t.externalId, t.contactId, t.amount, t.currency, t.occurredAt, t.status, t.deletedAt ?? null, propertiesJson(t.properties));
         upserted++;
@@ -148,9 +159,13 @@ export function createSyncRepo(db: Db) {
       upTxs(rows);
     }
     for (const id of p.deleted ?? []) {
-      const r = p.stream === 'contacts' ? delContact.run(p.now, p.connector, id) : delTx.run(p.now, p.connector, id);
-      deleted += r.changes;
+      const gone = p.stream === 'contacts' ? delContact.get(p.now, p.connector, id) : delTx.get(p.now, p.connector, id);
+      if (gone === undefined) continue;
+      deleted++;
+      const customerId = p.stream === 'contacts' ? gone : customerOf.get(gone);
+      if (customerId !== undefined) dirty?.add(customerId);
     }
+    if (dirty?.size) markDirty([...dirty]);
     for (const r of rejected) {
       insQ.run(p.runId, p.connector, p.stream, r.externalId ?? null, r.location ?? null, r.reason, JSON.stringify(r.payload ?? null));
     }

@@ -4,11 +4,13 @@ import { join } from 'node:path';
 import { ExitCode, UserError } from '../../core/errors.js';
 import { withRun } from '../../jobs/with-run.js';
 import { syncJob, type SyncJobResult } from '../../jobs/sync.js';
+import { assignTouched, type AssignTouchedOutcome } from '../../jobs/assign-touched.js';
+import { retrainDecision, type RetrainDecision } from '../../jobs/retrain.js';
 import { runSegmentation, type SegmentResult } from '../../segment/run.js';
 import { runPush, type PushResult } from '../../push/engine.js';
 import { generateDemo } from '../../demo/generate.js';
 import { writeRunReport } from './report.js';
-import { pushCounts, pushStatus, syncCounts } from '../../schedule/jobs.js';
+import { pushCounts, pushStatus, syncAndAssign, syncCounts } from '../../schedule/jobs.js';
 import type { JobContext } from '../../jobs/context.js';
 import type { RunStatus } from '../../store/runs-repo.js';
 import type { Candidate } from '../../segment/select.js';
@@ -29,6 +31,19 @@ function printSync(r: SyncJobResult): void {
     ),
   );
   if (r.totals.quarantined) printLine(`\n${r.totals.quarantined} records quarantined (see \`segsync status\` for the reasons by line).`);
+}
+
+function printAssign(a: AssignTouchedOutcome | undefined): void {
+  if (!a || a.status === 'no-model') return;
+  if (a.status === 'model-invalid') {
+    printLine(`the active model cannot assign the synced customers (${a.error}): run \`segsync segment\``);
+    return;
+  }
+  if (a.touched === 0) return;
+  printLine(
+    `model #${a.modelId} (no retrain): ${a.assigned} customers touched by the sync assigned, ${a.moved} moved segment` +
+      `${a.removed ? `, ${a.removed} left (no live contact)` : ''}`,
+  );
 }
 
 function printSegment(ctx: JobContext, r: SegmentResult): void {
@@ -80,12 +95,14 @@ function printPush(r: PushResult): void {
 export async function syncCommand(g: GlobalOptions, o: { connector?: string; full?: boolean }): Promise<number> {
   const s = openSession(g);
   try {
-    const out = await withRun(s.ctx, 'sync', async (runId) => {
-      const r = await syncJob(s.ctx, runId, { full: o.full === true, ...(o.connector !== undefined ? { connector: o.connector } : {}) });
-      return { result: r, counts: syncCounts(r) };
-    });
+    const out = await withRun(s.ctx, 'sync', (runId) =>
+      syncAndAssign(s.ctx, runId, { full: o.full === true, ...(o.connector !== undefined ? { connector: o.connector } : {}) }),
+    );
     if (g.json) printJson({ runId: out.runId, status: out.status, counts: out.counts });
-    else printSync(out.result);
+    else {
+      printSync(out.result.sync);
+      printAssign(out.result.assign);
+    }
     return exitFor(out.status);
   } finally {
     s.close();
@@ -148,15 +165,29 @@ export async function runCommand(g: GlobalOptions, o: { full?: boolean; dryRun?:
   const s = openSession(g);
   try {
     await ensureDemoData(s.ctx);
-    type RunResult = { sync: SyncJobResult; seg?: SegmentResult; push?: PushResult };
+    type RunResult = { sync: SyncJobResult; retrain?: RetrainDecision; seg?: SegmentResult; assign?: AssignTouchedOutcome; push?: PushResult };
     const out = await withRun<RunResult>(s.ctx, 'run', async (runId) => {
       const sync = await syncJob(s.ctx, runId, { full: o.full === true });
       if (s.ctx.signal.aborted) return { result: { sync }, counts: { sync: syncCounts(sync) } };
-      const seg = runSegmentation(s.ctx, { runId });
+      // an incremental run keeps the model and places the synced customers, unless a retrain is due
+      const retrain = retrainDecision(s.ctx, s.ctx.store.models.activeModel(), { full: o.full === true });
+      let assign: AssignTouchedOutcome | undefined;
+      if (!retrain.retrain) {
+        assign = assignTouched(s.ctx);
+        if (assign.status === 'model-invalid') retrain.reasons.push(assign.error);
+        retrain.retrain = assign.status !== 'assigned';
+      }
+      const seg = retrain.retrain ? runSegmentation(s.ctx, { runId }) : undefined;
       const push = await runPush(s.ctx, { runId, dryRun: o.dryRun === true, approve: false, signal: s.ctx.signal });
       return {
-        result: { sync, seg, push },
-        counts: { sync: syncCounts(sync), segment: { ...seg }, push: pushCounts(push) },
+        result: { sync, retrain, push, ...(seg ? { seg } : {}), ...(assign ? { assign } : {}) },
+        counts: {
+          sync: syncCounts(sync),
+          retrain,
+          ...(seg ? { segment: { ...seg } } : {}),
+          ...(assign && !retrain.retrain ? { assign } : {}),
+          push: pushCounts(push),
+        },
         status: pushStatus(push),
       };
     });
@@ -167,8 +198,14 @@ export async function runCommand(g: GlobalOptions, o: { full?: boolean; dryRun?:
     const r = out.result;
     printSync(r.sync);
     printLine();
-    if (r.seg && r.push) {
-      printSegment(s.ctx, r.seg);
+    if (r.push) {
+      if (r.seg) {
+        printLine(`retrained: ${r.retrain?.reasons.join('; ') ?? ''}`);
+        printSegment(s.ctx, r.seg);
+      } else {
+        printAssign(r.assign);
+        printLine(segmentTable(activeSegments(s.ctx.store)));
+      }
       printLine();
       printPush(r.push);
     }
@@ -180,7 +217,7 @@ export async function runCommand(g: GlobalOptions, o: { full?: boolean; dryRun?:
       if (w?.location) printLine(`memberships:  ${w.location(w.targetSchema.parse(t), s.config.baseDir)}`);
     }
     printLine(`run log:      ${s.config.log.file}`);
-    if (r.seg) printLine(`report:       ${await writeRunReport(s.ctx)}`);
+    if (r.push) printLine(`report:       ${await writeRunReport(s.ctx)}`);
     printLine(`run:          #${out.runId} ${out.status}`);
     return exitFor(out.status);
   } finally {
