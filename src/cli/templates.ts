@@ -62,10 +62,11 @@ push:
       file: ./data/memberships.csv
 
 # What the store keeps of a person (docs/security.md). Features and pushes need only the
-# email (identity resolution, the memberships file) and the properties features.extra names.
+# email (identity resolution, the memberships file) and what features.extra and
+# features.categorical name.
 privacy:
   # fields: [country]         # also keep: firstName, lastName, company, country, lifecycleStage
-  # properties: [num_visits]  # contact properties kept; default: the ones features.extra names
+  # properties: [num_visits]  # contact properties kept; default: the ones features.extra / categorical name
   hashEmails: false           # true: store emails as keyed HMAC-SHA256 digests (identity resolution still works)
   hashKeyEnv: SEGSYNC_EMAIL_KEY   # environment variable holding that key (32+ random characters)
 

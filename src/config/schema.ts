@@ -189,9 +189,9 @@ export type PersonalField = (typeof PERSONAL_FIELDS)[number];
 
 /** What the store keeps about a person (docs/security.md). */
 export const privacySchema = z.strictObject({
-  /** Personal fields kept besides the email; unset = what features and pushes need (none of them today). */
+  /** Personal fields kept besides the email; unset = what features need (`country` and `lifecycleStage` when `features.categorical` names them). */
   fields: z.array(z.enum(PERSONAL_FIELDS)).optional(),
-  /** Contact properties kept; unset = the ones `features.extra` names. */
+  /** Contact properties kept; unset = the ones `features.extra` and `features.categorical` name. */
   properties: z.array(z.string().min(1)).optional(),
   /** Store emails as keyed HMAC-SHA256 digests, not addresses; the key comes from `hashKeyEnv`. */
   hashEmails: z.boolean().default(false),

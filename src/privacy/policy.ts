@@ -27,15 +27,20 @@ export interface PrivacyPolicy {
   emailMode: string;
 }
 
+/** Categorical features read from a contact field rather than a property (src/store/features-repo.ts). */
+const FIELD_OF_FEATURE: Readonly<Record<string, PersonalField[]>> = { lifecycle_stage: ['lifecycleStage'], country: ['country'] };
+
 export function privacyPolicy(config: Pick<Config, 'privacy' | 'features' | 'emailHashKey'>): PrivacyPolicy {
   const p = config.privacy;
   const key = p.hashEmails ? config.emailHashKey : undefined;
   if (p.hashEmails && key === undefined) throw new Error('privacy.hashEmails is on but the config carries no key');
   const hash = key === undefined ? undefined : (email: string): string => `${DIGEST_PREFIX}${createHmac('sha256', key).update(email, 'utf8').digest('hex')}`;
   return {
-    // features and pushes read none of these today: the default keeps none
-    fields: new Set(p.fields ?? []),
-    properties: new Set(p.properties ?? config.features.extra.map((e) => e.property)),
+    // by default only what the features read: categorical features on the contact's own fields
+    fields: new Set(p.fields ?? config.features.categorical.flatMap((c) => FIELD_OF_FEATURE[c.property] ?? [])),
+    properties: new Set(
+      p.properties ?? [...config.features.extra.map((e) => e.property), ...config.features.categorical.filter((c) => !(c.property in FIELD_OF_FEATURE)).map((c) => c.property)],
+    ),
     hash,
     emailMode: key === undefined ? 'address' : `hmac-sha256:${createHmac('sha256', key).update('segsync key id').digest('hex').slice(0, 12)}`,
   };

@@ -9,6 +9,7 @@ import { assignCustomers } from '../../src/segment/assign-customers.js';
 import { readSavedModel } from '../../src/segment/saved-model.js';
 import { buildFeatures } from '../../src/features/build.js';
 import { featuresSchema } from '../../src/config/schema.js';
+import { applyToContact, privacyPolicy } from '../../src/privacy/policy.js';
 import type { Contact } from '../../src/core/records.js';
 import { jobContext, openTestStore, seedStore, tempDir, testConfig } from '../support/store-fixture.js';
 
@@ -63,5 +64,22 @@ describe('prep through the segment step', () => {
     expect(a.assigned).toBe(600);
     expect(a.moved).toEqual([]);
     store.close();
+  });
+});
+
+describe('categorical features and the privacy allowlist', () => {
+  it('keeps by default exactly the contact fields and properties the categorical features read', () => {
+    const config = testConfig(tempDir());
+    const features = featuresSchema.parse({ extra: [{ property: 'visits' }], categorical: [{ property: 'lifecycle_stage' }, { property: 'source' }] });
+    const p = privacyPolicy({ ...config, features });
+    expect([...p.fields]).toEqual(['lifecycleStage']);
+    expect([...p.properties].sort()).toEqual(['source', 'visits']);
+    const c = applyToContact(
+      { id: 'x:1', connector: 'x', externalId: '1', country: 'FR', lifecycleStage: 'lead', createdAt: '', updatedAt: '', properties: { source: 'ads', other: 1 } },
+      p,
+    );
+    expect([c.lifecycleStage, c.country, c.properties]).toEqual(['lead', undefined, { source: 'ads' }]);
+    // an explicit allowlist wins
+    expect([...privacyPolicy({ ...config, features, privacy: { ...config.privacy, fields: [] } }).fields]).toEqual([]);
   });
 });
