@@ -1,6 +1,7 @@
 /** HubSpot as a source (contacts, deals as transactions) and a target (lists and a contact property). */
 import { defineConnector } from '../../src/connector/contract.js';
 import { checkHubspot } from './check.js';
+import { hubspotChanges } from './changes.js';
 import { hubspotConfigSchema, type HubspotConfig, type HubspotTarget } from './config.js';
 import { contactsStream, transactionsStream } from './streams.js';
 import { hubspotWriter } from './writer.js';
@@ -15,4 +16,5 @@ export default defineConnector<HubspotConfig, HubspotTarget>({
     transactions: transactionsStream,
   },
   writer: hubspotWriter,
+  changes: hubspotChanges,
 });

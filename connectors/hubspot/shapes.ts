@@ -144,6 +144,14 @@ export const HubspotBatchUpdate = z.looseObject({
 });
 export type HubspotBatchUpdate = z.infer<typeof HubspotBatchUpdate>;
 
+/** POST /crm/v3/objects/{contacts|deals}/batch/read: 200, or 207 with errors for ids not found. */
+export const HubspotBatchRead = z.looseObject({
+  status: z.string().optional(),
+  results: z.array(crmObject),
+  errors: z.array(HubspotBatchError).optional(),
+});
+export type HubspotBatchRead = z.infer<typeof HubspotBatchRead>;
+
 /** POST /oauth/v2/private-apps/get/access-token-info. */
 export const HubspotTokenInfo = z.looseObject({
   hubId: z.number(),

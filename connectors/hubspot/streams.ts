@@ -114,7 +114,7 @@ const DEALS: ObjectSpec = {
 };
 
 /** Validates an API page; a page we cannot read stops the sync with what HubSpot sent. */
-function parsePage<S extends z.ZodType>(schema: S, page: unknown, label: string): z.output<S> {
+export function parsePage<S extends z.ZodType>(schema: S, page: unknown, label: string): z.output<S> {
   const r = schema.safeParse(page);
   if (r.success) return r.data;
   const detail = r.error.issues
@@ -289,7 +289,7 @@ export const contactsStream: Stream<HubspotConfig, Contact> = {
 };
 
 /** Stage metadata per "pipeline\0stage", from the pipelines API. */
-async function stageMeta(api: HubspotApi): Promise<Map<string, HubspotStageMeta>> {
+export async function stageMeta(api: HubspotApi): Promise<Map<string, HubspotStageMeta>> {
   const label = 'read deal pipelines';
   const res = parsePage(HubspotPipelines, await api.call(label, (sdk) => sdk.crm.pipelines.pipelinesApi.getAll('deals'), { scope: 'crm.objects.deals.read' }), label);
   const out = new Map<string, HubspotStageMeta>();
@@ -304,7 +304,7 @@ async function stageMeta(api: HubspotApi): Promise<Map<string, HubspotStageMeta>
 }
 
 /** Whether the config's won / lost lists already decide this deal's stage. */
-function configuredStage(stages: HubspotConfig['dealStages'], props: Record<string, string | null> | undefined): boolean {
+export function configuredStage(stages: HubspotConfig['dealStages'], props: Record<string, string | null> | undefined): boolean {
   const stage = props?.dealstage ?? undefined;
   if (stage === undefined) return true;
   const own = props?.pipeline ? stages.pipelines[props.pipeline] : undefined;
@@ -312,18 +312,23 @@ function configuredStage(stages: HubspotConfig['dealStages'], props: Record<stri
 }
 
 /** Contact ids associated with each deal, through the v4 associations batch API (1,000 deals per call). */
-export async function dealContacts(api: HubspotApi, dealIds: readonly string[]): Promise<Map<string, string[]>> {
+export function dealContacts(api: HubspotApi, dealIds: readonly string[]): Promise<Map<string, string[]>> {
+  return associated(api, 'deals', 'contacts', dealIds);
+}
+
+/** Ids of `to` objects associated with each `from` object (v4 associations batch API, 1,000 per call). */
+export async function associated(api: HubspotApi, from: 'deals' | 'contacts', to: 'deals' | 'contacts', fromIds: readonly string[]): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
-  const label = 'read deal-contact associations';
-  for (let i = 0; i < dealIds.length; i += ASSOCIATIONS_BATCH) {
-    let inputs: { id: string; after?: string }[] = dealIds.slice(i, i + ASSOCIATIONS_BATCH).map((id) => ({ id }));
+  const label = `read ${from === 'deals' ? 'deal' : 'contact'}-${to === 'deals' ? 'deal' : 'contact'} associations`;
+  for (let i = 0; i < fromIds.length; i += ASSOCIATIONS_BATCH) {
+    let inputs: { id: string; after?: string }[] = fromIds.slice(i, i + ASSOCIATIONS_BATCH).map((id) => ({ id }));
     // a deal with more contacts than one answer holds pages on with its own cursor
     for (let round = 0; inputs.length > 0; round++) {
       if (round > 1_000) throw new RemoteError('client', `${label}: associations kept paging; stopping rather than reading in circles`);
       const body = { inputs };
       const res = parsePage(
         HubspotAssociationsPage,
-        await api.call(label, (sdk) => sdk.crm.associations.v4.batchApi.getPage('deals', 'contacts', body), { scope: 'crm.objects.contacts.read' }),
+        await api.call(label, (sdk) => sdk.crm.associations.v4.batchApi.getPage(from, to, body), { scope: 'crm.objects.contacts.read' }),
         label,
       );
       const more: { id: string; after: string }[] = [];

@@ -142,6 +142,8 @@ export function parseConfig(text: string, file: string, opts: LoadOptions): Conf
     }
   }
 
+  checkRealtime(data, rawConnectors, seen, problem);
+
   if (problems.length || !top.success) throw new ConfigError(file, sortByLine(problems.filter((p) => unaffected(p) || p.includes('environment variable'))));
   const cfg = top.data;
   const baseDir = dirname(file);
@@ -210,6 +212,47 @@ function ancestorPath(ancestors: readonly unknown[], node: unknown): Path {
     else if (isSeq(a)) out.push(a.items.indexOf(next as never));
   }
   return out;
+}
+
+/** `realtime` names connectors: the webhooks' must be a HubSpot one, each poll's must exist. */
+function checkRealtime(
+  data: unknown,
+  rawConnectors: unknown,
+  names: ReadonlySet<string>,
+  problem: (path: Path, message: string) => void,
+): void {
+  const rt = (data as { realtime?: { hubspot?: { connector?: unknown }; poll?: unknown } } | null)?.realtime;
+  if (!rt || typeof rt !== 'object') return;
+  const entries = Array.isArray(rawConnectors) ? (rawConnectors as ({ name?: unknown; type?: unknown } | null)[]).filter((c) => c !== null && typeof c === 'object') : [];
+  const unknown = (path: Path, name: string): void => {
+    const dym = didYouMean(name, [...names]);
+    problem(path, `no connector named "${name}"${dym ? ` (did you mean "${dym}"?)` : ''}`);
+  };
+  const hs = rt.hubspot;
+  if (hs && typeof hs === 'object') {
+    const hubspots = entries.filter((c) => c?.type === 'hubspot').map((c) => String(c?.name));
+    if (typeof hs.connector === 'string') {
+      const e = entries.find((c) => c?.name === hs.connector);
+      if (!e) unknown(['realtime', 'hubspot', 'connector'], hs.connector);
+      else if (e.type !== 'hubspot') problem(['realtime', 'hubspot', 'connector'], `connector "${hs.connector}" is of type ${String(e.type)}, not hubspot`);
+    } else if (hubspots.length !== 1) {
+      problem(
+        ['realtime', 'hubspot'],
+        hubspots.length === 0 ? 'HubSpot webhooks need a connector of type hubspot' : `several HubSpot connectors (${hubspots.join(', ')}): name the one the webhooks are about with connector:`,
+      );
+    }
+  }
+  if (Array.isArray(rt.poll)) {
+    const polled = new Set<string>();
+    rt.poll.forEach((p: unknown, i) => {
+      const name = (p as { connector?: unknown } | null)?.connector;
+      if (typeof name !== 'string') return;
+      const e = entries.find((c) => c?.name === name);
+      if (!e) return unknown(['realtime', 'poll', i, 'connector'], name);
+      if (polled.has(name)) problem(['realtime', 'poll', i, 'connector'], `connector "${name}" is polled twice`);
+      polled.add(name);
+    });
+  }
 }
 
 /** Replaces ${VAR} and ${VAR:-default} in string scalars; returns the secret values it saw. */

@@ -199,6 +199,54 @@ export const privacySchema = z.strictObject({
   hashKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name').default('SEGSYNC_EMAIL_KEY'),
 });
 
+const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/;
+const UNIT_MS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** "500ms", "2s", "1m", "7d" -> milliseconds, within [min, max]. */
+const durationMs = (min: number, max: number) =>
+  z.string().transform((v, ctx) => {
+    const m = DURATION.exec(v.trim());
+    if (!m) {
+      ctx.addIssue({ code: 'custom', message: 'expected a duration such as "500ms", "2s", "1m", "24h" or "7d"' });
+      return z.NEVER;
+    }
+    const ms = Math.round(Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS]);
+    if (ms < min || ms > max) {
+      ctx.addIssue({ code: 'custom', message: `must be between ${min < 1_000 ? `${min}ms` : `${min / 1_000}s`} and ${max < 3_600_000 ? `${max / 1_000}s` : `${max / 86_400_000}d`}` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+/** HubSpot webhooks into `segsync serve` (POST /webhooks/hubspot). */
+export const hubspotWebhooksSchema = z.strictObject({
+  /** The HubSpot connector the webhooks are about; optional when only one is configured. */
+  connector: z.string().min(1).optional(),
+  /** The HubSpot app's client secret: it signs every delivery (use ${HUBSPOT_CLIENT_SECRET}). */
+  clientSecret: z.string().min(1, 'is empty: set it to the app client secret'),
+  /** The URL HubSpot calls, when a proxy in front changes it (the signature covers it). */
+  publicUrl: z.url({ message: 'expected the full URL configured in HubSpot, e.g. https://segsync.example.com/webhooks/hubspot' }).optional(),
+});
+
+/** A connector `segsync serve` syncs incrementally on a short interval, assigning and pushing what changed. */
+export const pollSchema = z.strictObject({
+  connector: z.string().min(1),
+  /** How often (at least 10 s). */
+  every: durationMs(10_000, 86_400_000).prefault('1m'),
+});
+
+/** Near-real-time segmentation in `segsync serve`: webhooks and short polls, applied without retraining. */
+export const realtimeSchema = z.strictObject({
+  /** Events arriving within this window after the first one are applied in one run. */
+  batchWindow: durationMs(0, 60_000).prefault('2s'),
+  /** Events per run at most; a bigger burst is applied by consecutive runs. */
+  maxBatch: z.number().int().min(1).max(10_000).default(1_000),
+  /** How long applied event ids are remembered, so a redelivery or replay is not applied twice. */
+  dedupeRetention: durationMs(3_600_000, 90 * 86_400_000).prefault('7d'),
+  hubspot: hubspotWebhooksSchema.optional(),
+  poll: z.array(pollSchema).default([]),
+});
+
 export const configSchema = z.strictObject({
   /** SQLite feature store file; relative to the config file. */
   store: z.string().min(1).default('./data/segsync.db'),
@@ -216,6 +264,8 @@ export const configSchema = z.strictObject({
   server: serverSchema.default({ host: '127.0.0.1', port: 8787 }),
   /** Which personal fields the store keeps, and whether emails are hashed. */
   privacy: privacySchema.default({ hashEmails: false, hashKeyEnv: 'SEGSYNC_EMAIL_KEY' }),
+  /** Webhooks and short polls `segsync serve` applies within seconds. */
+  realtime: realtimeSchema.optional(),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;
@@ -225,6 +275,7 @@ export type PushConfig = z.infer<typeof pushSchema>;
 export type ScheduleConfig = z.infer<typeof scheduleSchema>;
 export type ServerConfig = z.infer<typeof serverSchema>;
 export type PrivacyConfig = z.infer<typeof privacySchema>;
+export type RealtimeConfig = z.infer<typeof realtimeSchema>;
 
 export interface ConnectorConfig {
   name: string;

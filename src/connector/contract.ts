@@ -121,6 +121,56 @@ export interface CheckReport {
   lines: CheckLine[];
 }
 
+/**
+ * A change a CRM notified (one webhook event), parsed out of the CRM's shape.
+ * Only contacts: the run that applies it re-reads the contact and its
+ * transactions, so the event need not say what changed.
+ */
+export interface ChangeEvent {
+  /** the CRM's event id: a redelivery or a replay carries the same one */
+  eventId: string;
+  /** upsert: created, changed or restored; delete: deleted (also privacy deletions); merge: see mergedIds */
+  action: 'upsert' | 'delete' | 'merge';
+  /** the contact's external id; for a merge, the contact that survives */
+  objectId: string;
+  /** for a merge: the external ids it absorbed (they leave the store and their lists) */
+  mergedIds: string[];
+  /** epoch ms, as the CRM says */
+  occurredAt: number;
+}
+
+/** A webhook delivery as it reached the server, before anything parsed the body. */
+export interface WebhookRequest {
+  method: string;
+  /** the URL the CRM called (as it signs it), scheme and host included */
+  url: string;
+  rawBody: Buffer;
+  headers: Record<string, string | string[] | undefined>;
+  nowMs: number;
+}
+
+export type WebhookVerdict = { ok: true } | { ok: false; code: 'SIGNATURE_MISSING' | 'SIGNATURE_INVALID' | 'TIMESTAMP_STALE'; message: string };
+
+export type ParsedChanges = { ok: true; events: ChangeEvent[]; ignored: number } | { ok: false; message: string; field?: string };
+
+/** What a fetch of changed contacts brings back: raw records for the streams' parse(). */
+export interface FetchedChanges {
+  contacts: unknown[];
+  transactions: unknown[];
+  /** ids that are no longer contacts in the CRM: asked for and not found, or merged into a fetched one */
+  gone: string[];
+}
+
+/** Near-real-time changes: webhooks in, then a targeted re-read of the contacts they name. */
+export interface ChangeFeed<C> {
+  /** Authenticates a delivery (signature and its age) with the app's secret. */
+  verify(req: WebhookRequest, secret: string): WebhookVerdict;
+  /** Parses an authenticated body; events about other object types are counted as ignored. */
+  parse(body: unknown): ParsedChanges;
+  /** Reads the current state of these contacts and of their transactions. */
+  fetch(ctx: ConnectorContext<C>, externalIds: readonly string[]): Promise<FetchedChanges>;
+}
+
 export interface Connector<C, T = unknown> {
   type: string;
   /** zod schema for this connector's entry in the config's `connectors` list. */
@@ -133,6 +183,8 @@ export interface Connector<C, T = unknown> {
     transactions: Stream<C, Transaction>;
   };
   writer?: SegmentWriter<C, T>;
+  /** Webhooks and targeted reads for near-real-time assignment (HubSpot). */
+  changes?: ChangeFeed<C>;
 }
 
 export function defineConnector<C, T = unknown>(c: Connector<C, T>): Connector<C, T> {

@@ -21,6 +21,12 @@ export interface PushOptions {
   approve: boolean;
   connector?: string;
   signal: AbortSignal;
+  /**
+   * Push only these customers' memberships (a real-time run: the customers a
+   * webhook or poll touched). Everyone else's pending differences wait for a
+   * whole push; the churn hold applies all the same.
+   */
+  customers?: readonly string[];
 }
 
 export interface SegmentPlan {
@@ -88,6 +94,7 @@ export async function runPush(deps: PushDeps, opts: PushOptions): Promise<PushRe
   };
   const results: TargetResult[] = [];
   let anyFailed = false;
+  const only = opts.customers ? new Set(opts.customers) : undefined;
 
   for (const target of targets) {
     const conn = config.connectors.find((c) => c.name === target.connector);
@@ -95,8 +102,17 @@ export async function runPush(deps: PushDeps, opts: PushOptions): Promise<PushRe
     const writer = def?.writer;
     if (!conn || !def || !writer) throw new Error(`push target ${target.connector} has no writer (config validation should have caught this)`);
     const name = conn.name;
-    const desired: DesiredRow[] = [...store.push.desired(name, model.id)];
-    const diff = diffMemberships(desired, store.push.pushed(name));
+    let desired: DesiredRow[];
+    let pushed: ReadonlyMap<string, { segmentId: string; customerId: string }>;
+    if (only) {
+      desired = store.push.desiredOf(name, model.id, [...only]);
+      // a contact that moved to another customer (its email changed) is keyed by its record: keep both sides
+      pushed = store.push.pushedOf(name, [...only], desired.map((d) => d.externalId));
+    } else {
+      desired = [...store.push.desired(name, model.id)];
+      pushed = store.push.pushed(name);
+    }
+    const diff = diffMemberships(desired, pushed);
     const result: TargetResult = {
       target: name,
       adds: diff.adds,
@@ -176,7 +192,9 @@ export async function runPush(deps: PushDeps, opts: PushOptions): Promise<PushRe
         task.update(done, diff.ops.length);
       }
       if (writer.finish && !opts.signal.aborted) {
-        const snapshot: MembershipSnapshotRow[] = desired.map((d) => ({
+        // a snapshot is the whole target's state, whatever part of it this push changed
+        const everyone = only ? [...store.push.desired(name, model.id)] : desired;
+        const snapshot: MembershipSnapshotRow[] = everyone.map((d) => ({
           customerId: d.customerId,
           externalId: d.externalId,
           email: d.email ?? undefined,
@@ -193,7 +211,7 @@ export async function runPush(deps: PushDeps, opts: PushOptions): Promise<PushRe
     log.info({ adds: result.adds, removes: result.removes, written: result.written, failed: result.failed }, `pushed to ${name}`);
   }
 
-  if (!opts.dryRun && !held && !anyFailed && !opts.signal.aborted && opts.connector === undefined) {
+  if (!opts.dryRun && !held && !anyFailed && !opts.signal.aborted && opts.connector === undefined && only === undefined) {
     store.models.setMeta('pushed_model_id', String(model.id));
   }
   return { modelId: model.id, held, churn, dryRun: opts.dryRun, targets: results };

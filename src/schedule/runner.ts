@@ -26,7 +26,7 @@ export interface LeaseHolder {
 
 export interface RunEnd {
   runId: number;
-  kind: JobKind;
+  kind: RunKind;
   trigger: RunTrigger;
   status: RunStatus;
   error?: string;
@@ -40,7 +40,7 @@ export type StartResult =
 
 export interface ActiveRun {
   runId: number;
-  kind: JobKind;
+  kind: RunKind;
   trigger: RunTrigger;
   startedAt: string;
 }
@@ -100,9 +100,17 @@ export class JobRunner {
    * attempt as a skipped run) or the runner is shutting down.
    */
   async start<K extends JobKind>(kind: K, trigger: RunTrigger, params: JobParams[K]): Promise<StartResult> {
+    const body = this.bodies[kind] as (ctx: JobContext, runId: number, p: JobParams[K]) => Promise<JobOutput>;
+    return this.startBody(kind, trigger, (ctx, id) => body(ctx, id, params));
+  }
+
+  /**
+   * Like start(), for a body that is not one of the scheduled jobs (a
+   * real-time run): the same run record, lease, shutdown and listeners.
+   */
+  async startBody(kind: RunKind, trigger: RunTrigger, body: (ctx: JobContext, runId: number) => Promise<JobOutput>): Promise<StartResult> {
     if (this.stopping) return { started: false, reason: 'stopping', message: 'segsync serve is shutting down' };
     const ctx: JobContext = { ...this.base, trigger, signal: this.shutdown.signal };
-    const body = this.bodies[kind] as (ctx: JobContext, runId: number, p: JobParams[K]) => Promise<JobOutput>;
     let runId: number | undefined;
     // withRun creates the run and takes the lease synchronously, then calls us: runId is known
     // right after the call returns, or the lease was refused and the promise rejects.
@@ -110,7 +118,7 @@ export class JobRunner {
       runId = id;
       // answer the caller (an HTTP request, a cron tick) before CPU-bound work starts
       await new Promise<void>((r) => setImmediate(r));
-      return body(ctx, id, params);
+      return body(ctx, id);
     });
     if (runId === undefined) {
       try {

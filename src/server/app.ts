@@ -18,8 +18,8 @@
  * `authFailures.max` failures from one address within the window answer 429 to
  * that address, whatever token it sends, until the window ends.
  *
- * Later routes slot in here: POST /webhooks/hubspot gets its own auth (the
- * v3 signature, not the bearer token) and calls the runner with trigger "webhook".
+ * POST /webhooks/hubspot (when realtime.hubspot is configured) has its own
+ * auth, HubSpot's v3 signature instead of the bearer token: see webhooks.ts.
  */
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import helmet from '@fastify/helmet';
@@ -33,6 +33,7 @@ import { bearerChecker } from './auth.js';
 import { DASHBOARD_CSP, DASHBOARD_HTML } from './dashboard.js';
 import { HttpError, parseOr400 } from './http-error.js';
 import { Views, type BaseContext } from './views.js';
+import { HUBSPOT_WEBHOOK_PATH, registerHubspotWebhooks, type WebhookOptions } from './webhooks.js';
 
 export interface ServerOptions {
   ctx: BaseContext;
@@ -43,12 +44,14 @@ export interface ServerOptions {
   authFailures?: { max: number; windowMs: number };
   /** Reuse a status answer for this long (ms). Default 1000. */
   statusTtlMs?: number;
+  /** HubSpot webhooks, when configured. */
+  webhooks?: Omit<WebhookOptions, 'store' | 'logger'>;
 }
 
-/** Routes without the bearer token: liveness and the dashboard page (which holds no data). */
-const PUBLIC_ROUTES = new Set(['/health', '/']);
+/** Routes without the bearer token: liveness, the dashboard page (which holds no data), and webhooks (signed instead). */
+const PUBLIC_ROUTES = new Set(['/health', '/', HUBSPOT_WEBHOOK_PATH]);
 
-const RUN_KINDS = ['sync', 'segment', 'push', 'run'] as const;
+const RUN_KINDS = ['sync', 'segment', 'push', 'run', 'realtime'] as const;
 const RUN_STATUSES = ['running', 'succeeded', 'failed', 'held', 'interrupted', 'skipped'] as const;
 
 const idParams = z.strictObject({ id: z.coerce.number({ message: 'expected a run number' }).int().positive() });
@@ -149,6 +152,8 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   });
 
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } }));
+
+  if (opts.webhooks) await registerHubspotWebhooks(app, { ...opts.webhooks, store: ctx.store, logger: ctx.logger });
 
   app.get('/health', async () => ({ ok: true }));
 

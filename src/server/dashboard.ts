@@ -163,6 +163,10 @@ function countsText(r) {
   if (r.kind === 'sync') return c.read !== undefined ? fmtNum(c.read) + ' read, ' + fmtNum(c.upserted) + ' upserted, ' + fmtNum(c.quarantined) + ' quarantined' : '';
   if (r.kind === 'segment') return c.k !== undefined ? 'k=' + c.k + ', ' + fmtNum(c.customers) + ' customers' + (c.churn !== null && c.churn !== undefined ? ', churn ' + pct(c.churn) : '') : '';
   if (r.kind === 'push') return c.adds !== undefined ? fmtNum(c.adds) + ' adds, ' + fmtNum(c.removes) + ' removes' + (c.dryRun ? ' (dry run)' : ', ' + fmtNum(c.written) + ' written, ' + fmtNum(c.failed) + ' failed') : '';
+  if (r.kind === 'realtime') {
+    const what = c.events !== undefined ? fmtNum(c.events) + ' events' : c.read !== undefined ? fmtNum(c.read) + ' read' : '';
+    return what ? what + ', ' + fmtNum(c.customers || 0) + ' customers, ' + fmtNum(c.moved || 0) + ' moved' + (c.push ? ', ' + fmtNum(c.push.written) + ' written' : '') : '';
+  }
   return '';
 }
 

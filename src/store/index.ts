@@ -12,6 +12,7 @@ import { createStatusRepo } from './status-repo.js';
 import { createServeRepo } from './serve-repo.js';
 import { createReportRepo } from './report-repo.js';
 import { createForgetRepo } from './forget-repo.js';
+import { createChangesRepo } from './changes-repo.js';
 
 export function openStore(file: string, opts: OpenOptions = {}) {
   const db = openDb(file, opts);
@@ -27,6 +28,7 @@ export function openStore(file: string, opts: OpenOptions = {}) {
     serve: wrap(createServeRepo(db)),
     report: wrap(createReportRepo(db)),
     forget: wrap(createForgetRepo(db)),
+    changes: wrap(createChangesRepo(db)),
     /** Folds the WAL back into the main file (end of a run). */
     checkpoint(): void {
       db.pragma('wal_checkpoint(TRUNCATE)');

@@ -176,6 +176,32 @@ CREATE TABLE dirty_customers (
 ) WITHOUT ROWID;
 `,
   },
+  {
+    version: 3,
+    name: 'real-time change events',
+    sql: `
+-- change notifications (HubSpot webhooks) waiting for or done by a real-time run.
+-- (source, event_id) is unique: a redelivered or replayed event is recognised and
+-- not processed twice. Done events are pruned after the dedupe retention.
+CREATE TABLE change_events (
+  id          INTEGER PRIMARY KEY,
+  source      TEXT NOT NULL,                 -- connector name
+  event_id    TEXT NOT NULL,
+  action      TEXT NOT NULL,                 -- upsert | delete | merge
+  object_id   TEXT NOT NULL,                 -- the connector's contact id (the surviving one for a merge)
+  merged_ids  TEXT NOT NULL DEFAULT '[]',    -- JSON array: ids a merge absorbed
+  occurred_at INTEGER NOT NULL,              -- epoch ms, as the source says
+  received_at INTEGER NOT NULL,              -- epoch ms
+  run_id      INTEGER,                       -- the run that processed it
+  done_at     INTEGER,
+  UNIQUE (source, event_id)
+);
+CREATE INDEX change_events_pending ON change_events(source, id) WHERE done_at IS NULL;
+CREATE INDEX change_events_done ON change_events(done_at) WHERE done_at IS NOT NULL;
+-- a real-time push reads the pushed state of a few customers
+CREATE INDEX pushed_customer ON pushed(target, customer_id);
+`,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

@@ -42,7 +42,19 @@ export function createPushRepo(db: Db) {
       WHERE c.connector = @connector AND c.deleted_at IS NULL
       ORDER BY c.external_id`,
   );
+  const desiredOf = db.prepare<[{ connector: string; model: number; only: string }], [string, string, string | null, string, string]>(
+    `SELECT c.external_id, c.customer_id, c.email, m.segment_id, s.name
+       FROM contacts c
+       JOIN memberships m ON m.customer_id = c.customer_id AND m.model_id = @model
+       JOIN segments s ON s.id = m.segment_id
+      WHERE c.connector = @connector AND c.deleted_at IS NULL AND c.customer_id IN (SELECT value FROM json_each(@only))
+      ORDER BY c.external_id`,
+  );
   const pushed = db.prepare<[string], [string, string, string]>('SELECT external_id, segment_id, customer_id FROM pushed WHERE target = ?');
+  const pushedOf = db.prepare<[{ target: string; customers: string; records: string }], [string, string, string]>(
+    `SELECT external_id, segment_id, customer_id FROM pushed
+      WHERE target = @target AND (customer_id IN (SELECT value FROM json_each(@customers)) OR external_id IN (SELECT value FROM json_each(@records)))`,
+  );
   const supersede = db.prepare("UPDATE outbox SET state = 'superseded' WHERE target = ? AND state IN ('pending', 'failed')");
   const insOp = db.prepare(
     `INSERT INTO outbox (run_id, target, op_key, op, external_id, customer_id, segment_id, state) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending')
@@ -94,6 +106,19 @@ export function createPushRepo(db: Db) {
       for (const [externalId, customerId, email, segmentId, segmentName] of desired.raw().iterate({ connector, model: modelId })) {
         yield { externalId, customerId, email, segmentId, segmentName };
       }
+    },
+    /** desired() for some customers only */
+    desiredOf(connector: string, modelId: number, customerIds: readonly string[]): DesiredRow[] {
+      return desiredOf
+        .raw()
+        .all({ connector, model: modelId, only: JSON.stringify(customerIds) })
+        .map(([externalId, customerId, email, segmentId, segmentName]) => ({ externalId, customerId, email, segmentId, segmentName }));
+    },
+    /** pushed() for the records of some customers, or with some external ids */
+    pushedOf(target: string, customerIds: readonly string[], externalIds: readonly string[]): Map<string, { segmentId: string; customerId: string }> {
+      const out = new Map<string, { segmentId: string; customerId: string }>();
+      for (const [e, s, c] of pushedOf.raw().iterate({ target, customers: JSON.stringify(customerIds), records: JSON.stringify(externalIds) })) out.set(e, { segmentId: s, customerId: c });
+      return out;
     },
     /** external id -> { segmentId, customerId } acknowledged by the target */
     pushed(target: string): Map<string, { segmentId: string; customerId: string }> {

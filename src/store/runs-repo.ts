@@ -1,7 +1,8 @@
 /** Run records and the per-job lease that keeps one run per job at a time, across processes. */
 import type { Db } from './open.js';
 
-export type RunKind = 'sync' | 'segment' | 'push' | 'run' | 'forget';
+/** realtime: a webhook batch or a short poll, assigned with the active model and pushed for the contacts it touched */
+export type RunKind = 'sync' | 'segment' | 'push' | 'run' | 'forget' | 'realtime';
 export type RunTrigger = 'manual' | 'schedule' | 'webhook';
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'held' | 'interrupted' | 'skipped';
 
@@ -104,6 +105,14 @@ export function createRunsRepo(db: Db) {
     /** Takes the job's lease unless a live holder has it; `isDead` lets a crashed holder's lease be taken over. */
     acquireLease: (job: string, runId: number, holder: string, ttlMs: number, nowMs: number, isDead: (holder: string) => boolean = () => false) =>
       acquire.immediate(job, runId, holder, ttlMs, nowMs, isDead),
+    /** Deletes a finished run that left nothing behind (a short poll that found no change), so such runs do not flood the history. */
+    discard(id: number): boolean {
+      return (
+        db
+          .prepare("DELETE FROM runs WHERE id = ? AND status = 'succeeded' AND NOT EXISTS (SELECT 1 FROM quarantine WHERE run_id = ?) AND NOT EXISTS (SELECT 1 FROM outbox WHERE run_id = ?) AND NOT EXISTS (SELECT 1 FROM models WHERE run_id = ?)")
+          .run(id, id, id, id).changes > 0
+      );
+    },
     markInterrupted(id: number, now: string): void {
       db.prepare("UPDATE runs SET status = 'interrupted', finished_at = ? WHERE id = ? AND status = 'running'").run(now, id);
     },

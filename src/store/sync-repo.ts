@@ -17,7 +17,17 @@ export interface PageWrite {
   rejected: readonly Rejected[];
   checkpoint: Checkpoint;
   now: string;
+  /**
+   * When given, receives the customer ids whose features this page may change:
+   * those of the contacts written or deleted (before and after, as an email
+   * change moves a contact to another customer) and of the contacts owning the
+   * transactions written or deleted. Real-time runs assign exactly these.
+   */
+  touched?: Set<string>;
 }
+
+/** A page from a change notification: written like a sync page, but no stream cursor moves. */
+export type ChangeWrite = Omit<PageWrite, 'checkpoint'>;
 
 export interface PageCounts {
   upserted: number;
@@ -92,16 +102,46 @@ export function createSyncRepo(db: Db) {
   // customers to assign without retraining: only worth marking while a model exists (a new one places everyone)
   const hasModel = db.prepare<[], number>("SELECT 1 FROM models WHERE status = 'active' LIMIT 1").pluck();
   const markDirty = batchedInsert(db, 'INSERT OR IGNORE INTO dirty_customers (customer_id)', 1, '');
+  // customers touched by a page (only when asked: bulk syncs do not pay for it)
+  const ONLY_IDS = '(SELECT value FROM json_each(?))';
+  const customersOfContacts = db.prepare<[string], string>(`SELECT customer_id FROM contacts WHERE id IN ${ONLY_IDS}`).pluck();
+  const customersOfExternal = db.prepare<[string, string], string>(`SELECT customer_id FROM contacts WHERE connector = ? AND external_id IN ${ONLY_IDS}`).pluck();
+  const customersOfTxs = db.prepare<[string], string>(
+    `SELECT c.customer_id FROM transactions t JOIN contacts c ON c.id = t.contact_id WHERE t.id IN ${ONLY_IDS}`,
+  ).pluck();
+  const customersOfExternalTxs = db.prepare<[string, string], string>(
+    `SELECT c.customer_id FROM transactions t JOIN contacts c ON c.id = t.contact_id WHERE t.connector = ? AND t.external_id IN ${ONLY_IDS}`,
+  ).pluck();
   const insQ = db.prepare(
     'INSERT INTO quarantine (run_id, connector, stream, external_id, location, reason, payload) VALUES (?, ?, ?, ?, ?, ?, ?)',
   );
 
-  const commitPage = db.transaction((p: PageWrite): PageCounts => {
+  /** Adds to `touched` the customers the page's records belong to before it is written. */
+  const collectBefore = (p: ChangeWrite, touched: Set<string>): void => {
+    const add = (ids: Iterable<string>): void => {
+      for (const id of ids) touched.add(id);
+    };
+    const contacts = p.contacts ?? [];
+    if (contacts.length) add(customersOfContacts.all(JSON.stringify(contacts.map((c) => c.id))));
+    const txs = p.transactions ?? [];
+    if (txs.length) {
+      add(customersOfTxs.all(JSON.stringify(txs.map((t) => t.id))));
+      add(customersOfContacts.all(JSON.stringify([...new Set(txs.map((t) => t.contactId))])));
+    }
+    const deleted = p.deleted ?? [];
+    if (deleted.length) {
+      const ids = JSON.stringify(deleted);
+      add(p.stream === 'contacts' ? customersOfExternal.all(p.connector, ids) : customersOfExternalTxs.all(p.connector, ids));
+    }
+  };
+
+  const writePage = (p: ChangeWrite, checkpoint: Checkpoint | undefined): PageCounts => {
     let upserted = 0;
     let deleted = 0;
     const rejected = [...p.rejected];
     const dirty = hasModel.get() === 1 ? new Set<string>() : undefined;
     const contacts = p.contacts ?? [];
+    if (p.touched) collectBefore(p, p.touched);
     if (contacts.length > 0) {
       const customers: unknown[] = [];
       const rows: unknown[] = [];
@@ -110,6 +150,7 @@ export function createSyncRepo(db: Db) {
         const customerId = customerIdFor(key);
         customers.push(customerId, key);
         dirty?.add(customerId);
+        p.touched?.add(customerId);
         rows.push(
           c.id,
           c.connector,
@@ -169,9 +210,11 @@ export function createSyncRepo(db: Db) {
     for (const r of rejected) {
       insQ.run(p.runId, p.connector, p.stream, r.externalId ?? null, r.location ?? null, r.reason, JSON.stringify(r.payload ?? null));
     }
-    setCursor.run(p.connector, p.stream, JSON.stringify(p.checkpoint), p.now);
+    if (checkpoint !== undefined) setCursor.run(p.connector, p.stream, JSON.stringify(checkpoint), p.now);
     return { upserted, deleted, quarantined: rejected.length };
-  });
+  };
+  const commitPage = db.transaction((p: PageWrite): PageCounts => writePage(p, p.checkpoint));
+  const applyChanges = db.transaction((p: ChangeWrite): PageCounts => writePage(p, undefined));
 
   return {
     getCheckpoint(connector: string, stream: string): unknown {
@@ -182,6 +225,8 @@ export function createSyncRepo(db: Db) {
       delCursor.run(connector, stream);
     },
     commitPage: (p: PageWrite): PageCounts => commitPage.immediate(p),
+    /** Writes records a change notification brought, with the same rules as a page, leaving every cursor alone. */
+    applyChanges: (p: ChangeWrite): PageCounts => applyChanges.immediate(p),
   };
 }
 

@@ -35,6 +35,8 @@ export interface SyncOptions {
   runId: number;
   full: boolean;
   signal: AbortSignal;
+  /** When given, collects the customers whose records the sync changed (for assignment without retraining). */
+  touched?: Set<string>;
 }
 
 const STREAMS = ['contacts', 'transactions'] as const;
@@ -93,6 +95,7 @@ export async function syncConnector(
           rejected,
           checkpoint: page.checkpoint,
           now: deps.now().toISOString(),
+          ...(opts.touched ? { touched: opts.touched } : {}),
         });
         counts.read += page.records.length;
         counts.upserted += c.upserted;

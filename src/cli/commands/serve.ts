@@ -50,17 +50,19 @@ export async function serveCommand(g: GlobalOptions, o: ServeOptions): Promise<n
     const token = configured ?? generateToken();
 
     // loaded here, not at start-up: every other command would pay for Fastify's import
-    const [{ JobRunner }, { Scheduler }, { buildServer }] = await Promise.all([
+    const [{ JobRunner }, { Scheduler }, { buildServer }, { startRealtime }] = await Promise.all([
       import('../../schedule/runner.js'),
       import('../../schedule/scheduler.js'),
       import('../../server/app.js'),
+      import('../../realtime/wiring.js'),
     ]);
     const { trigger: _trigger, signal: _signal, ...rest } = s.ctx;
     // many jobs over a long time: progress as log lines, never a terminal bar
     const base: BaseContext = { ...rest, progress: createProgress({ tty: false, logger: s.logger }) };
     const runner = new JobRunner({ base });
     const scheduler = new Scheduler({ runner, store: base.store, logger: s.logger, schedule: s.config.schedule, now: base.now });
-    const app = await buildServer({ ctx: base, runner, scheduler, token });
+    const realtime = startRealtime({ config: s.config, registry: base.registry, runner, store: base.store, logger: s.logger });
+    const app = await buildServer({ ctx: base, runner, scheduler, token, ...(realtime.webhooks ? { webhooks: realtime.webhooks } : {}) });
 
     let address: string;
     try {
@@ -93,10 +95,13 @@ export async function serveCommand(g: GlobalOptions, o: ServeOptions): Promise<n
     scheduler.start();
     process.stderr.write(jobs.length ? `schedule (${s.config.schedule?.timezone}): ${jobs.map((j) => `${j.job} ${j.cron}`).join(', ')}\n` : 'no schedule: jobs run when asked (dashboard, API, CLI)\n');
     scheduler.resumeInterrupted().catch((e: unknown) => s.logger.error({ err: e }, 'resuming interrupted runs failed'));
+    realtime.start();
+    if (realtime.describe.length) process.stderr.write(`real-time: ${realtime.describe.join(', ')}\n`);
 
     await stopping;
     const t0 = Date.now();
     scheduler.stop();
+    realtime.stop();
     const active = runner.running();
     const clean = await runner.stop(STOP_JOB_MS);
     let timer: NodeJS.Timeout | undefined;

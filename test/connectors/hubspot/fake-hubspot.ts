@@ -425,6 +425,37 @@ export function fakeHubspot(opts: { base?: string; token?: string; scopes?: stri
       ];
     }
 
+    m = /^\/crm\/v3\/objects\/(contacts|deals)\/batch\/read$/.exec(path);
+    if (m && method === 'POST') {
+      const b = body as { inputs: { id: string }[]; properties?: string[] };
+      if (b.inputs.length > 100) return err(400, 'at most 100 inputs', 'VALIDATION_ERROR');
+      const objs = store(m[1] as string, query.get('archived') === 'true');
+      const results = [];
+      const missing: string[] = [];
+      for (const { id } of b.inputs) {
+        const o = objs.get(String(id));
+        if (o) results.push(view(o, b.properties));
+        else missing.push(String(id));
+      }
+      const errors = missing.length
+        ? [{ status: 'error', category: 'OBJECT_NOT_FOUND', message: `Could not get some ${m[1] === 'contacts' ? 'CONTACT' : 'DEAL'} objects, they may be deleted or not exist.`, context: { ids: missing } }]
+        : [];
+      const now = new Date().toISOString();
+      return [errors.length ? 207 : 200, { status: 'COMPLETE', results, ...(errors.length ? { errors, numErrors: errors.length } : {}), startedAt: now, completedAt: now }];
+    }
+
+    if (method === 'POST' && path === '/crm/v4/associations/contacts/deals/batch/read') {
+      const inputs = (body as { inputs: { id: string }[] }).inputs;
+      if (inputs.length > 1000) return err(400, 'at most 1000 inputs', 'VALIDATION_ERROR');
+      const results = [];
+      for (const { id } of inputs) {
+        const deals = [...fake.dealContacts].filter(([, cs]) => cs.includes(String(id))).map(([d]) => d);
+        if (deals.length) results.push({ from: { id }, to: deals.map((d) => ({ toObjectId: Number(d), associationTypes: [{ category: 'HUBSPOT_DEFINED', typeId: 4, label: null }] })) });
+      }
+      const now = new Date().toISOString();
+      return [200, { status: 'COMPLETE', results, startedAt: now, completedAt: now }];
+    }
+
     if (method === 'POST' && path === '/crm/v4/associations/deals/contacts/batch/read') {
       const inputs = (body as { inputs: { id: string }[] }).inputs;
       if (inputs.length > 1000) return err(400, 'at most 1000 inputs', 'VALIDATION_ERROR');

@@ -1,0 +1,163 @@
+/**
+ * What a real-time run does, after a webhook burst or a short poll: the
+ * touched contacts' new state goes into the store, their customers are
+ * assigned with the active model (no retraining), and only their membership
+ * changes are pushed. The push engine's churn hold applies as for any push;
+ * the run holds the pipeline lease like every job (the runner sees to that).
+ */
+import type { AnyConnector, ConnectorContext } from '../connector/contract.js';
+import type { ConnectorConfig } from '../config/schema.js';
+import type { Contact, Rejected, Transaction } from '../core/records.js';
+import { isUserError } from '../core/errors.js';
+import type { JobContext } from '../jobs/context.js';
+import type { JobOutput } from '../schedule/jobs.js';
+import { pushCounts, pushStatus } from '../schedule/jobs.js';
+import { assignCustomers } from '../segment/assign-customers.js';
+import { runPush } from '../push/engine.js';
+import type { RunStatus } from '../store/runs-repo.js';
+import type { StoredChange } from '../store/changes-repo.js';
+import { syncConnector } from '../sync/engine.js';
+
+export interface AssignPushCounts {
+  customers: number;
+  assigned: number;
+  moved: number;
+  removed: number;
+  /** why nothing was assigned, when nothing was */
+  note?: string;
+  push?: Record<string, unknown>;
+}
+
+/**
+ * Assigns the touched customers and pushes only them. Without an active model
+ * the records stay stored and wait for the first segment run.
+ */
+export async function assignAndPush(ctx: JobContext, runId: number, customers: ReadonlySet<string>): Promise<{ counts: AssignPushCounts; status: RunStatus }> {
+  const counts: AssignPushCounts = { customers: customers.size, assigned: 0, moved: 0, removed: 0 };
+  if (customers.size === 0) return { counts, status: 'succeeded' };
+  if (!ctx.store.models.activeModel()) {
+    counts.note = 'no segmentation model yet: the changes are stored and the first segment run places them';
+    return { counts, status: 'succeeded' };
+  }
+  const ids = [...customers];
+  let a: ReturnType<typeof assignCustomers>;
+  try {
+    a = assignCustomers(ctx.store, ctx.config, ids, { now: ctx.now, logger: ctx.logger });
+  } catch (e) {
+    // a model this version cannot read: the changes stay stored (and marked), `segsync segment` retrains
+    if (!isUserError(e) || e.code !== 'MODEL_INVALID') throw e;
+    counts.note = `the active model cannot assign: ${e.oneLine()}`;
+    return { counts, status: 'succeeded' };
+  }
+  // placed now: a later sync's assignment need not place them again
+  ctx.store.models.clearDirty(ids);
+  counts.assigned = a.assigned;
+  counts.moved = a.moved.length;
+  counts.removed = a.removed.length;
+  if (ctx.config.push.targets.length === 0 || ctx.signal.aborted) return { counts, status: 'succeeded' };
+  const r = await runPush(ctx, { runId, dryRun: false, approve: false, signal: ctx.signal, customers: ids });
+  counts.push = pushCounts(r);
+  return { counts, status: pushStatus(r) };
+}
+
+function connectorContext(ctx: JobContext, conn: ConnectorConfig): ConnectorContext<unknown> {
+  return {
+    name: conn.name,
+    config: conn.settings,
+    logger: ctx.logger.child({ connector: conn.name, realtime: true }),
+    signal: ctx.signal,
+    retry: ctx.retry,
+    baseDir: ctx.config.baseDir,
+  };
+}
+
+/**
+ * What a batch of events asks for, one answer per contact: the newest event
+ * about it wins (a contact created then deleted within the burst is deleted);
+ * the contacts a merge absorbed are deleted, its survivor is re-read.
+ */
+export function planEvents(events: readonly StoredChange[]): { fetch: string[]; remove: string[] } {
+  const last = new Map<string, { kind: 'fetch' | 'remove'; at: number; seq: number }>();
+  const put = (id: string, kind: 'fetch' | 'remove', e: StoredChange): void => {
+    const cur = last.get(id);
+    if (!cur || e.occurredAt > cur.at || (e.occurredAt === cur.at && e.seq > cur.seq)) last.set(id, { kind, at: e.occurredAt, seq: e.seq });
+  };
+  for (const e of events) {
+    if (e.action === 'delete') put(e.objectId, 'remove', e);
+    else put(e.objectId, 'fetch', e);
+    if (e.action === 'merge') for (const m of e.mergedIds) put(m, 'remove', e);
+  }
+  const fetch: string[] = [];
+  const remove: string[] = [];
+  for (const [id, v] of last) (v.kind === 'fetch' ? fetch : remove).push(id);
+  return { fetch: fetch.sort(), remove: remove.sort() };
+}
+
+/** One webhook batch: fetch, store, assign, push; the events are marked done only when all of it went through. */
+export async function applyChangeBatch(ctx: JobContext, runId: number, conn: ConnectorConfig, def: AnyConnector, events: readonly StoredChange[]): Promise<JobOutput> {
+  const feed = def.changes;
+  if (!feed) throw new Error(`connector type ${def.type} has no change feed`);
+  const { store } = ctx;
+  const plan = planEvents(events);
+  const fetched = plan.fetch.length ? await feed.fetch(connectorContext(ctx, conn), plan.fetch) : { contacts: [], transactions: [], gone: [] };
+  if (ctx.signal.aborted) return { result: null, counts: { events: events.length, interrupted: true } };
+
+  const contacts: Contact[] = [];
+  const transactions: Transaction[] = [];
+  const rejectedContacts: Rejected[] = [];
+  const rejectedTxs: Rejected[] = [];
+  const pctx = { connector: conn.name, config: conn.settings };
+  for (const raw of fetched.contacts) {
+    const r = def.streams.contacts.parse(raw, pctx);
+    if (r.ok) contacts.push(r.record);
+    else rejectedContacts.push(r.rejected);
+  }
+  for (const raw of fetched.transactions) {
+    const r = def.streams.transactions.parse(raw, pctx);
+    if (r.ok) transactions.push(r.record);
+    else rejectedTxs.push(r.rejected);
+  }
+  const touched = new Set<string>();
+  const now = ctx.now().toISOString();
+  const removed = [...new Set([...plan.remove, ...fetched.gone])];
+  const c = store.sync.applyChanges({ runId, connector: conn.name, stream: 'contacts', contacts, deleted: removed, rejected: rejectedContacts, now, touched });
+  const t = store.sync.applyChanges({ runId, connector: conn.name, stream: 'transactions', transactions, rejected: rejectedTxs, now, touched });
+  const ap = await assignAndPush(ctx, runId, touched);
+  // aborted mid-push: the events stay pending and the next start applies them again (idempotent)
+  if (!ctx.signal.aborted) store.changes.markDone(events.map((e) => e.seq), runId, Date.now());
+  const counts = {
+    source: conn.name,
+    events: events.length,
+    fetched: fetched.contacts.length,
+    deals: fetched.transactions.length,
+    upserted: c.upserted + t.upserted,
+    deleted: c.deleted,
+    quarantined: c.quarantined + t.quarantined,
+    ...ap.counts,
+    latencyMs: Math.max(0, Date.now() - Math.min(...events.map((e) => e.receivedAt))),
+  };
+  ctx.logger.info({ run: runId, ...counts, push: undefined }, `applied ${events.length} change event(s) from ${conn.name}: ${ap.counts.moved} customer(s) moved`);
+  return { result: counts, counts, status: ap.status };
+}
+
+/** One short poll: an incremental sync of the connector, then the customers it touched are assigned and pushed. */
+export async function pollOnce(ctx: JobContext, runId: number, conn: ConnectorConfig, def: AnyConnector): Promise<JobOutput> {
+  const touched = new Set<string>();
+  const streams = await syncConnector(
+    { store: ctx.store, logger: ctx.logger, progress: ctx.progress, retry: ctx.retry, baseDir: ctx.config.baseDir, pageSize: ctx.config.sync.pageSize, now: ctx.now },
+    def,
+    conn,
+    { runId, full: false, signal: ctx.signal, touched },
+  );
+  const read = streams.reduce((n, s) => n + s.read, 0);
+  const ap = await assignAndPush(ctx, runId, touched);
+  const counts = {
+    source: conn.name,
+    read,
+    upserted: streams.reduce((n, s) => n + s.upserted, 0),
+    deleted: streams.reduce((n, s) => n + s.deleted, 0),
+    quarantined: streams.reduce((n, s) => n + s.quarantined, 0),
+    ...ap.counts,
+  };
+  return { result: counts, counts, status: ap.status };
+}
