@@ -15,8 +15,8 @@ export const CMD_INERTIA = 2;
 /** Pool only: the workers go back to waiting for the next job. */
 export const CMD_RELEASE = 3;
 
-/** params layout: [cmd, accumulate, move, arg1, max1, max2]. */
-export const PARAMS = 6;
+/** params layout: [cmd, accumulate, move, arg1, max1, max2, elkan, moves]. */
+export const PARAMS = 8;
 
 /** Everything a chunk reads and writes; over SharedArrayBuffers when workers take part. */
 export interface KState {
@@ -29,13 +29,22 @@ export interface KState {
   labels: Int32Array;
   /** Upper bound on each row's distance to its own centre. */
   upper: Float64Array;
-  /** Lower bound on each row's distance to any other centre. */
+  /** Hamerly: lower bound on each row's distance to any other centre. Elkan: n × k, one bound per centre. */
   lower: Float64Array;
   centers: Float64Array;
   /** Half the distance from each centre to its nearest other centre. */
   half: Float64Array;
+  /** k × k: half the distance between each pair of centres (Elkan). */
+  halfPair: Float64Array;
   /** How far each centre moved in the last update. */
   shift: Float64Array;
+  /**
+   * Elkan: (maxIter + 1) × k, how far each centre has moved in total after
+   * each update of this run; `stamp` says which update a row's bounds are as
+   * of, so a row that passes the first test never touches its k bounds.
+   */
+  cumShift: Float64Array;
+  stamp: Int32Array;
   /** nChunks × k × d: each chunk's per-cluster sums, kept across iterations. */
   partSums: Float64Array;
   /** nChunks × k. */
@@ -46,7 +55,9 @@ export interface KState {
 }
 
 /**
- * One chunk of one step. Assign is Hamerly's: the bounds are first widened by
+ * One chunk of one step. Assign uses Elkan's bounds (one lower bound per row
+ * and centre: many more distances skipped when clusters overlap, at n×k
+ * memory) or Hamerly's: the bounds are first widened by
  * the previous centre move, and a row whose upper bound is below both its
  * lower bound and half the gap from its centre to the nearest other centre
  * cannot change cluster, so only the rest pay for a scan of all k centres.
@@ -80,8 +91,98 @@ export function kmeansChunk(s: KState, c: number): void {
   const sb = c * k * d;
   const cbk = c * k;
   const fresh = labels[lo]! < 0;
+  const elkan = params[6] === 1;
+  const { halfPair, cumShift, stamp } = s;
+  const moves = params[7]!;
+  const now = moves * k;
   let changed = 0;
-  for (let i = lo, base = lo * d; i < hi; i++, base += d) {
+  for (let i = lo, base = lo * d; i < hi && elkan; i++, base += d) {
+    const a0 = labels[i]!;
+    const lb = i * k;
+    if (a0 < 0) {
+      // First pass: every distance, exact bounds all round.
+      let b1 = Infinity;
+      let j1 = 0;
+      for (let j = 0, cb = 0; j < k; j++, cb += d) {
+        let q = 0;
+        for (let t = 0; t < d; t++) {
+          const g = data[base + t]! - centers[cb + t]!;
+          q += g * g;
+        }
+        const dist = Math.sqrt(q);
+        lower[lb + j] = dist;
+        if (dist < b1) {
+          b1 = dist;
+          j1 = j;
+        }
+      }
+      upper[i] = b1;
+      stamp[i] = moves;
+      labels[i] = j1;
+      changed++;
+      continue;
+    }
+    // Bounds are brought up to date lazily: u + (total shift of a since the
+    // row's stamp) is its upper bound, and likewise each lower bound minus
+    // the total shift of its centre.
+    const st = stamp[i]! * k;
+    let u = upper[i]! + (cumShift[now + a0]! - cumShift[st + a0]!);
+    if (u <= half[a0]!) continue;
+    if (st !== now) {
+      for (let j = 0; j < k; j++) {
+        const l = lower[lb + j]! - (cumShift[now + j]! - cumShift[st + j]!);
+        lower[lb + j] = l > 0 ? l : 0;
+      }
+      stamp[i] = moves;
+    }
+    let a = a0;
+    let tight = false;
+    for (let j = 0; j < k; j++) {
+      if (j === a || u <= lower[lb + j]! || u <= halfPair[a * k + j]!) continue;
+      if (!tight) {
+        const ab = a * d;
+        let q = 0;
+        for (let t = 0; t < d; t++) {
+          const g = data[base + t]! - centers[ab + t]!;
+          q += g * g;
+        }
+        u = Math.sqrt(q);
+        lower[lb + a] = u;
+        tight = true;
+        if (u <= lower[lb + j]! || u <= halfPair[a * k + j]!) continue;
+      }
+      const cb = j * d;
+      let q = 0;
+      for (let t = 0; t < d; t++) {
+        const g = data[base + t]! - centers[cb + t]!;
+        q += g * g;
+      }
+      const dist = Math.sqrt(q);
+      lower[lb + j] = dist;
+      // Ties go to the lower index, as in a plain scan.
+      if (dist < u || (dist === u && j < a)) {
+        a = j;
+        u = dist;
+      }
+    }
+    upper[i] = u;
+    if (a !== a0) {
+      labels[i] = a;
+      changed++;
+      if (accumulate && !fresh) {
+        const s0 = sb + a0 * d;
+        const s1 = sb + a * d;
+        partCounts[cbk + a0] = partCounts[cbk + a0]! - 1;
+        partCounts[cbk + a] = partCounts[cbk + a]! + 1;
+        for (let t = 0; t < d; t++) {
+          const v = data[base + t]!;
+          partSums[s0 + t] = partSums[s0 + t]! - v;
+          partSums[s1 + t] = partSums[s1 + t]! + v;
+        }
+      }
+    }
+  }
+  for (let i = lo, base = lo * d; i < hi && !elkan; i++, base += d) {
     const a = labels[i]!;
     let u = upper[i]!;
     let bound = -1;
@@ -154,8 +255,11 @@ export function kmeansChunk(s: KState, c: number): void {
 
 /**
  * Worker thread source: waits on the pool's control word, takes chunks from
- * a shared counter until none are left, reports done. ctrl layout:
- * [0] generation, [1] next chunk, [2] workers done, [3] error.
+ * a shared counter until none are left, counts each one done. ctrl layout:
+ * [0] generation, [1] next chunk, [2] chunks done, [3] error, [4] workers
+ * released. A worker that wakes late finds no chunk left (or joins a later
+ * step, whose parameters are already in place): the caller never waits for
+ * a worker that the scheduler has not run.
  */
 export function workerSource(): string {
   return `
@@ -168,25 +272,30 @@ parentPort.on('message', (m) => {
     n: m.n, d: m.d, k: m.k, chunkRows: m.chunkRows, nChunks: m.nChunks,
     data: new Float64Array(m.data, m.dataOffset, m.n * m.d),
     labels: new Int32Array(m.labels), upper: f64(m.upper), lower: f64(m.lower),
-    centers: f64(m.centers), half: f64(m.half), shift: f64(m.shift),
+    centers: f64(m.centers), half: f64(m.half), halfPair: f64(m.halfPair), shift: f64(m.shift),
+    cumShift: f64(m.cumShift), stamp: new Int32Array(m.stamp),
     partSums: f64(m.partSums), partCounts: f64(m.partCounts), partValue: f64(m.partValue),
     params: f64(m.params),
   };
   let seen = m.gen;
   for (;;) {
+    // A short spin first: steps follow each other within microseconds.
+    for (let spin = 0; spin < 2000 && Atomics.load(ctrl, 0) === seen; spin++);
     Atomics.wait(ctrl, 0, seen);
     seen = Atomics.load(ctrl, 0);
-    const release = s.params[0] === ${CMD_RELEASE};
-    if (!release) {
+    if (s.params[0] === ${CMD_RELEASE}) {
+      Atomics.add(ctrl, 4, 1);
+      Atomics.notify(ctrl, 4);
+      return;
+    }
+    for (let c = Atomics.add(ctrl, 1, 1); c < s.nChunks; c = Atomics.add(ctrl, 1, 1)) {
       try {
-        for (let c = Atomics.add(ctrl, 1, 1); c < s.nChunks; c = Atomics.add(ctrl, 1, 1)) kmeansChunk(s, c);
+        kmeansChunk(s, c);
       } catch (err) {
         Atomics.store(ctrl, 3, 1);
       }
+      if (Atomics.add(ctrl, 2, 1) + 1 === s.nChunks) Atomics.notify(ctrl, 2);
     }
-    Atomics.add(ctrl, 2, 1);
-    Atomics.notify(ctrl, 2);
-    if (release) return;
   }
 });
 `;

@@ -18,6 +18,7 @@ const CTRL_GEN = 0;
 const CTRL_NEXT = 1;
 const CTRL_DONE = 2;
 const CTRL_ERROR = 3;
+const CTRL_RELEASED = 4;
 
 let workers: Worker[] = [];
 let source: string | undefined;
@@ -55,7 +56,7 @@ export function serialRunner(s: KState): ChunkRunner {
 /** `s` must live in SharedArrayBuffers (data included). */
 export function poolRunner(s: KState, helpers: number): ChunkRunner {
   const team = ensureWorkers(helpers);
-  const ctrl = new Int32Array(new SharedArrayBuffer(16));
+  const ctrl = new Int32Array(new SharedArrayBuffer(32));
   const buf = (a: Float64Array | Int32Array): ArrayBufferLike => a.buffer;
   for (const w of team) {
     w.postMessage({
@@ -73,6 +74,9 @@ export function poolRunner(s: KState, helpers: number): ChunkRunner {
       lower: buf(s.lower),
       centers: buf(s.centers),
       half: buf(s.half),
+      halfPair: buf(s.halfPair),
+      cumShift: buf(s.cumShift),
+      stamp: buf(s.stamp),
       shift: buf(s.shift),
       partSums: buf(s.partSums),
       partCounts: buf(s.partCounts),
@@ -81,30 +85,36 @@ export function poolRunner(s: KState, helpers: number): ChunkRunner {
     });
   }
   const step = (): void => {
-    Atomics.store(ctrl, CTRL_NEXT, 0);
     Atomics.store(ctrl, CTRL_DONE, 0);
+    Atomics.store(ctrl, CTRL_NEXT, 0);
     Atomics.add(ctrl, CTRL_GEN, 1);
     Atomics.notify(ctrl, CTRL_GEN);
-    if (s.params[0] !== CMD_RELEASE) {
-      for (let c = Atomics.add(ctrl, CTRL_NEXT, 1); c < s.nChunks; c = Atomics.add(ctrl, CTRL_NEXT, 1)) kmeansChunk(s, c);
+    for (let c = Atomics.add(ctrl, CTRL_NEXT, 1); c < s.nChunks; c = Atomics.add(ctrl, CTRL_NEXT, 1)) {
+      kmeansChunk(s, c);
+      Atomics.add(ctrl, CTRL_DONE, 1);
     }
-    // A helper's last chunk takes milliseconds, its first start well under a
-    // second: a minute without a report means it died, not that it is slow.
-    let idle = 0;
-    for (;;) {
-      const done = Atomics.load(ctrl, CTRL_DONE);
-      if (done >= team.length) break;
-      if (Atomics.wait(ctrl, CTRL_DONE, done, 1000) === 'timed-out' && ++idle >= 60) {
-        throw new Error('a k-means worker thread stopped responding');
-      }
-    }
+    // Only chunks a worker has taken are left: milliseconds each. A minute
+    // without progress means a worker died, not that it is slow.
+    awaitCount(ctrl, CTRL_DONE, s.nChunks, 'a k-means worker thread stopped responding');
     if (Atomics.load(ctrl, CTRL_ERROR) !== 0) throw new Error('a k-means worker thread failed');
   };
   return {
     run: step,
     close() {
       s.params[0] = CMD_RELEASE;
-      step();
+      Atomics.add(ctrl, CTRL_GEN, 1);
+      Atomics.notify(ctrl, CTRL_GEN);
+      // Each worker must be back in its event loop before the next fit posts to it.
+      awaitCount(ctrl, CTRL_RELEASED, team.length, 'a k-means worker thread did not stop');
     },
   };
+}
+
+function awaitCount(ctrl: Int32Array, slot: number, target: number, message: string): void {
+  let idle = 0;
+  for (;;) {
+    const v = Atomics.load(ctrl, slot);
+    if (v >= target) return;
+    if (Atomics.wait(ctrl, slot, v, 1000) === 'timed-out' && ++idle >= 60) throw new Error(message);
+  }
 }

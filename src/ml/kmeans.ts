@@ -40,6 +40,13 @@ export interface KMeansOptions {
    * 8). Only a speed setting: the model is the same for any value.
    */
   threads: number;
+  /**
+   * Which bounds skip distance computations: Elkan's (one per row and
+   * centre, n×k memory; far fewer distances when clusters overlap) or
+   * Hamerly's (two per row). `auto`: Elkan while its bounds fit in
+   * ELKAN_MAX_BOUNDS. Both are exact, so the model does not depend on it.
+   */
+  bounds: 'auto' | 'elkan' | 'hamerly';
 }
 
 export const kmeansDefaults: Readonly<Omit<KMeansOptions, 'threads'>> = Object.freeze({
@@ -48,7 +55,11 @@ export const kmeansDefaults: Readonly<Omit<KMeansOptions, 'threads'>> = Object.f
   maxIter: 300,
   tol: 1e-4,
   init: 'kmeans++',
+  bounds: 'auto',
 });
+
+/** Elkan's n×k bounds up to this many (128 MB); Hamerly's beyond. */
+export const ELKAN_MAX_BOUNDS = 16_000_000;
 
 /** Rows per chunk: fixed, because the chunking decides the summation order. */
 export const CHUNK_ROWS = 4096;
@@ -107,12 +118,13 @@ export function kmeans(
   const o = resolveOptions(opts, k, d);
 
   const rng = createRng(o.seed);
-  const tolAbs = o.tol * meanVariance(data, n, d);
+  const tolAbs = o.tol === 0 ? 0 : o.tol * meanVariance(data, n, d);
   // Restarting from the same given centroids would only repeat the run.
   const nInit = o.init instanceof Float64Array ? 1 : o.nInit;
   const nChunks = Math.ceil(n / CHUNK_ROWS);
   const parallel = o.threads > 1 && nChunks >= PARALLEL_MIN_CHUNKS;
-  const s = state(data, n, d, k, nChunks, parallel);
+  const elkan = o.bounds === 'elkan' || (o.bounds === 'auto' && k > 1 && n * k <= ELKAN_MAX_BOUNDS);
+  const s = state(data, n, d, k, nChunks, parallel, elkan, o.maxIter);
   const runner = parallel ? poolRunner(s, Math.min(o.threads, nChunks) - 1) : serialRunner(s);
   const scratch = { a: new Float64Array(n), b: new Float64Array(n) };
 
@@ -203,7 +215,7 @@ export function fromJSON(json: unknown): KMeansCentroids {
 // ---------------------------------------------------------------------------
 
 /** The chunk state, over shared memory when workers take part. */
-function state(data: Float64Array, n: number, d: number, k: number, nChunks: number, shared: boolean): KState {
+function state(data: Float64Array, n: number, d: number, k: number, nChunks: number, shared: boolean, elkan: boolean, maxIter: number): KState {
   const f64 = (len: number): Float64Array => (shared ? new Float64Array(new SharedArrayBuffer(Math.max(1, len) * 8)) : new Float64Array(len));
   let rows = data;
   if (shared && !(data.buffer instanceof SharedArrayBuffer)) {
@@ -219,15 +231,23 @@ function state(data: Float64Array, n: number, d: number, k: number, nChunks: num
     data: rows,
     labels: shared ? new Int32Array(new SharedArrayBuffer(n * 4)) : new Int32Array(n),
     upper: f64(n),
-    lower: f64(n),
+    lower: f64(elkan ? n * k : n),
     centers: f64(k * d),
     half: f64(k),
+    halfPair: f64(k * k),
+    cumShift: f64(elkan ? (maxIter + 1) * k : 0),
+    stamp: shared ? new Int32Array(new SharedArrayBuffer(elkan ? n * 4 : 4)) : new Int32Array(elkan ? n : 0),
     shift: f64(k),
     partSums: f64(nChunks * k * d),
     partCounts: f64(nChunks * k),
     partValue: f64(nChunks),
-    params: f64(PARAMS),
+    params: paramsFor(f64(PARAMS), elkan),
   };
+}
+
+function paramsFor(params: Float64Array, elkan: boolean): Float64Array {
+  params[6] = elkan ? 1 : 0;
+  return params;
 }
 
 interface RunResult {
@@ -248,8 +268,10 @@ function lloyd(s: KState, runner: ChunkRunner, maxIter: number, tolAbs: number):
   let converged = false;
   let stable = false;
   let move: Move = { total: 0, max1: 0, max2: 0, arg1: -1 };
+  let moves = 0;
   const assign = (accumulate: boolean): number => {
     params[0] = CMD_ASSIGN;
+    params[7] = moves;
     params[1] = accumulate ? 1 : 0;
     params[2] = move.max1 > 0 ? 1 : 0;
     params[3] = move.arg1;
@@ -262,11 +284,15 @@ function lloyd(s: KState, runner: ChunkRunner, maxIter: number, tolAbs: number):
   };
   while (iterations < maxIter) {
     iterations++;
-    halfGaps(centers, k, d, s.half);
+    halfGaps(centers, k, d, s.half, s.halfPair);
     const changed = assign(true);
     reduceChunks(s, sums, counts);
     const relocated = relocateEmpty(s, sums, counts);
     move = moveCenters(centers, k, d, sums, counts, s.shift);
+    if (s.cumShift.length > 0) {
+      moves++;
+      for (let j = 0; j < k; j++) s.cumShift[moves * k + j] = s.cumShift[(moves - 1) * k + j]! + s.shift[j]!;
+    }
     // Labels unchanged means the new centres equal the old: nothing can move.
     if (changed === 0 && !relocated) {
       stable = true;
@@ -280,7 +306,7 @@ function lloyd(s: KState, runner: ChunkRunner, maxIter: number, tolAbs: number):
   }
   if (!stable) {
     // The centres moved after the last assignment; relabel so the two agree.
-    halfGaps(centers, k, d, s.half);
+    halfGaps(centers, k, d, s.half, s.halfPair);
     assign(false);
   }
   params[0] = CMD_INERTIA;
@@ -381,11 +407,14 @@ function moveCenters(centers: Float64Array, k: number, d: number, sums: Float64A
   return { total, max1, max2, arg1 };
 }
 
-function halfGaps(centers: Float64Array, k: number, d: number, half: Float64Array): void {
+/** Half the gap between every pair of centres, and from each to its nearest other. */
+function halfGaps(centers: Float64Array, k: number, d: number, half: Float64Array, halfPair: Float64Array): void {
   half.fill(Infinity);
   for (let j = 0; j < k; j++) {
     for (let m = j + 1; m < k; m++) {
       const g = 0.5 * Math.sqrt(sqDist(centers, j * d, centers, m * d, d));
+      halfPair[j * k + m] = g;
+      halfPair[m * k + j] = g;
       if (g < half[j]!) half[j] = g;
       if (g < half[m]!) half[m] = g;
     }
@@ -500,7 +529,11 @@ function resolveOptions(opts: Partial<KMeansOptions>, k: number, d: number): KMe
     tol: opts.tol ?? kmeansDefaults.tol,
     init: opts.init ?? kmeansDefaults.init,
     threads: opts.threads ?? Math.min(8, availableParallelism()),
+    bounds: opts.bounds ?? kmeansDefaults.bounds,
   };
+  if (o.bounds !== 'auto' && o.bounds !== 'elkan' && o.bounds !== 'hamerly') {
+    throw new MlInputError(`bounds must be 'auto', 'elkan' or 'hamerly', got ${String(o.bounds)}`);
+  }
   assertInt('threads', o.threads, 1, 256);
   assertInt('seed', o.seed, Number.MIN_SAFE_INTEGER);
   assertInt('nInit', o.nInit, 1);
