@@ -237,7 +237,7 @@ export function mapHubspotError(
   if (status === 429) {
     const policy = body?.policyName ?? '';
     if (policy === 'DAILY' || /\bdaily\b/i.test(said)) {
-      return new RemoteError('daily_limit', `HubSpot's daily API limit for this account is used up (${label}). The sync stopped after its last saved page and resumes there`, {
+      return new RemoteError('daily_limit', `HubSpot's daily API limit for this account is used up (${label}). The run stopped; what it finished is saved (sync pages, acknowledged push batches) and the next run resumes there`, {
         ...base,
         hint: dailyHint(o.timeZone, o.now),
       });
