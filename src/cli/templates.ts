@@ -77,6 +77,19 @@ privacy:
 #   push: after-segment
 #   timezone: UTC
 
+# Near-real-time segmentation in \`segsync serve\`: changes are assigned with the
+# active model (no retraining) and only the contacts they touch are pushed.
+# realtime:
+#   hubspot:                  # HubSpot webhooks at POST /webhooks/hubspot (v3 signature checked)
+#     clientSecret: \${HUBSPOT_CLIENT_SECRET}
+#     # connector: hubspot    # needed when several HubSpot connectors are configured
+#     # publicUrl: https://segsync.example.com/webhooks/hubspot   # when a proxy changes the URL
+#   poll:                     # short incremental polls (Salesforce: SystemModstamp)
+#     - { connector: salesforce, every: 1m }
+#   batchWindow: 2s           # events within this window after the first are applied together
+#   maxBatch: 1000            # events per run at most
+#   dedupeRetention: 7d       # applied event ids are remembered this long (replays refused)
+
 # The admin API and dashboard of \`segsync serve\`.
 server:
   host: 127.0.0.1             # any other address needs a token
@@ -89,5 +102,6 @@ export const ENV_TEMPLATE = `# Environment for segsync. Copy to .env (never comm
 # HUBSPOT_ACCESS_TOKEN=
 # SALESFORCE_ACCESS_TOKEN=
 # SEGSYNC_ADMIN_TOKEN=
+# HUBSPOT_CLIENT_SECRET=      # for realtime.hubspot: the HubSpot app's client secret (signs the webhooks)
 # SEGSYNC_EMAIL_KEY=          # for privacy.hashEmails: openssl rand -hex 32 (keep it: a new key cannot read the store)
 `;

@@ -5,7 +5,9 @@
  *
  * A tick that finds the pipeline lease taken, or its previous poll still
  * running, is dropped without a record: the next tick reads the same changes
- * from the saved cursor. A poll that found nothing leaves no run behind.
+ * from the saved cursor. A poll that moved nobody and pushed nothing leaves
+ * no run behind: most polls find no change, and a push of the segment field
+ * comes back on the next poll as changed records (SystemModstamp moves).
  */
 import type { AnyConnector } from '../connector/contract.js';
 import type { ConnectorConfig } from '../config/schema.js';
@@ -66,8 +68,10 @@ export class Poller {
     this.busy.add(name);
     const done = r.done.then((end) => {
       this.busy.delete(name);
-      const counts = end.result as { read?: number; customers?: number; quarantined?: number } | undefined;
-      if (end.status === 'succeeded' && counts?.read === 0 && !counts.customers && !counts.quarantined) this.o.store.runs.discard(end.runId);
+      // a poll that moved nobody and pushed nothing (no change, or the echo of our own field writes) leaves no run
+      const c = end.result as { moved?: number; removed?: number; quarantined?: number; push?: { adds?: number; removes?: number } } | undefined;
+      const quiet = c !== undefined && !c.moved && !c.removed && !c.quarantined && !c.push?.adds && !c.push?.removes;
+      if (end.status === 'succeeded' && quiet) this.o.store.runs.discard(end.runId);
       return end;
     });
     return { outcome: 'started', runId: r.runId, done };
