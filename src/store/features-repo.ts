@@ -34,14 +34,28 @@ export function createFeaturesRepo(db: Db) {
         .pluck()
         .all(...onlyArgs(only));
     },
-    /** Won, live transactions of live contacts, aggregated per customer and currency. */
+    /**
+     * Won, live transactions of live contacts, aggregated per customer and currency.
+     * A full read first aggregates per contact in one scan and sort of the
+     * transactions, so only one row per contact and currency is looked up in
+     * contacts: joining first costs a contacts lookup per transaction, about
+     * three times slower at 10,000,000 transactions. With `only` the join comes
+     * first, so the few customers asked for are not preceded by a sort of all.
+     */
     *wonAggregates(only?: readonly string[]): Generator<TxAggregate> {
-      const stmt = db.prepare<string[], [string, string, number, number, string, string]>(
-        `SELECT c.customer_id, t.currency, COUNT(*), SUM(t.amount), MIN(t.occurred_at), MAX(t.occurred_at)
-           FROM transactions t JOIN contacts c ON c.id = t.contact_id
-          WHERE t.status = 'won' AND t.deleted_at IS NULL AND c.deleted_at IS NULL${only ? ` AND c.${ONLY}` : ''}
-          GROUP BY c.customer_id, t.currency`,
-      );
+      const sql = only
+        ? `SELECT c.customer_id, t.currency, COUNT(*), SUM(t.amount), MIN(t.occurred_at), MAX(t.occurred_at)
+             FROM transactions t JOIN contacts c ON c.id = t.contact_id
+            WHERE t.status = 'won' AND t.deleted_at IS NULL AND c.deleted_at IS NULL AND c.${ONLY}
+            GROUP BY c.customer_id, t.currency`
+        : `SELECT c.customer_id, a.currency, SUM(a.n), SUM(a.s), MIN(a.f), MAX(a.l)
+             FROM (SELECT contact_id, currency, COUNT(*) AS n, SUM(amount) AS s, MIN(occurred_at) AS f, MAX(occurred_at) AS l
+                     FROM transactions WHERE status = 'won' AND deleted_at IS NULL
+                    GROUP BY contact_id, currency) a
+             JOIN contacts c ON c.id = a.contact_id
+            WHERE c.deleted_at IS NULL
+            GROUP BY c.customer_id, a.currency`;
+      const stmt = db.prepare<string[], [string, string, number, number, string, string]>(sql);
       for (const [customerId, currency, count, sum, first, last] of stmt.raw().iterate(...onlyArgs(only))) {
         yield { customerId, currency, count, sum, first, last };
       }

@@ -1,0 +1,42 @@
+/**
+ * The full transaction aggregate (pre-aggregated per contact, then joined) and
+ * the per-customer one (joined first) must agree: customers with contacts in
+ * two connectors, two currencies, lost and deleted transactions.
+ */
+import { describe, it, expect } from 'vitest';
+import { openTestStore, seedStore, tempDir } from '../support/store-fixture.js';
+import type { TxAggregate } from '../../src/store/features-repo.js';
+
+const NOW = '2026-07-01T00:00:00.000Z';
+
+describe('wonAggregates', () => {
+  it('gives the same per-customer, per-currency aggregates read in full or for named customers', () => {
+    const store = openTestStore(tempDir());
+    // same emails in both connectors: one customer, two contacts
+    seedStore(store, { customers: 40, idle: 5, connector: 'files' });
+    seedStore(store, { customers: 25, seed: 2, connector: 'crm' });
+    const tx = (id: string, contact: string, amount: number, currency: string, status: string) => ({
+      id: `crm:${id}`, connector: 'crm', externalId: id, contactId: contact, amount, currency, occurredAt: '2026-01-02T00:00:00.000Z', status, properties: {},
+    });
+    store.sync.commitPage({
+      runId: 0, connector: 'crm', stream: 'transactions', rejected: [], checkpoint: { t: 2 }, now: NOW,
+      transactions: [tx('e1', 'crm:c000001', 70, 'EUR', 'won'), tx('e2', 'crm:c000001', 30, 'EUR', 'won'), tx('l1', 'crm:c000002', 999, 'USD', 'lost')],
+    });
+    store.sync.commitPage({ runId: 0, connector: 'crm', stream: 'transactions', rejected: [], checkpoint: { t: 3 }, now: NOW, deleted: ['t3_0'] });
+    store.sync.commitPage({ runId: 0, connector: 'files', stream: 'contacts', rejected: [], checkpoint: { t: 3 }, now: NOW, deleted: ['c000004'] });
+
+    const key = (a: TxAggregate): string => `${a.customerId}|${a.currency}`;
+    const full = [...store.features.wonAggregates()].sort((a, b) => key(a).localeCompare(key(b)));
+    const ids = store.features.activeCustomerIds();
+    const named = [...store.features.wonAggregates(ids)].sort((a, b) => key(a).localeCompare(key(b)));
+    expect(full.map(key)).toEqual(named.map(key));
+    expect(full.some((a) => a.currency === 'EUR' && a.count === 2 && a.sum === 100)).toBe(true);
+    expect(full.some((a) => a.count > 20)).toBe(true); // two contacts' orders under one customer
+    full.forEach((a, i) => {
+      const b = named[i]!;
+      expect([a.count, a.first, a.last]).toEqual([b.count, b.first, b.last]);
+      expect(Math.abs(a.sum - b.sum)).toBeLessThanOrEqual(1e-9 * Math.abs(b.sum));
+    });
+    store.close();
+  });
+});
