@@ -6,6 +6,7 @@
 import { describe, it, expect } from 'vitest';
 import { openTestStore, seedStore, tempDir } from '../support/store-fixture.js';
 import type { TxAggregate } from '../../src/store/features-repo.js';
+import type { Transaction } from '../../src/core/records.js';
 
 const NOW = '2026-07-01T00:00:00.000Z';
 
@@ -15,7 +16,7 @@ describe('wonAggregates', () => {
     // same emails in both connectors: one customer, two contacts
     seedStore(store, { customers: 40, idle: 5, connector: 'files' });
     seedStore(store, { customers: 25, seed: 2, connector: 'crm' });
-    const tx = (id: string, contact: string, amount: number, currency: string, status: string) => ({
+    const tx = (id: string, contact: string, amount: number, currency: string, status: Transaction['status']): Transaction => ({
       id: `crm:${id}`, connector: 'crm', externalId: id, contactId: contact, amount, currency, occurredAt: '2026-01-02T00:00:00.000Z', status, properties: {},
     });
     store.sync.commitPage({
