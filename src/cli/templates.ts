@@ -53,6 +53,7 @@ segmentation:
   hierarchical: { linkage: ward }   # ward | average | complete
   dbscan: { minPts: 10 }      # eps: chosen from the k-distance knee unless given
   seed: 42
+  drift: { maxPsi: 0.2, bins: 10 }   # \`segsync run\` retrains when a feature's population stability index passes maxPsi
   retrainAfterDays: 30        # \`segsync run\` retrains a model this old; otherwise it only assigns the synced customers
 
 push:

@@ -102,6 +102,14 @@ export const segmentationSchema = z.strictObject({
   /** eps unset: chosen from the k-distance curve's knee. */
   dbscan: z.strictObject({ minPts: z.number().int().min(2).default(10), eps: z.number().positive().optional() }).default({ minPts: 10 }),
   seed: z.number().int().default(42),
+  /** Drift of today's customers against the training ones: `segsync run` retrains when a feature's PSI passes `maxPsi`. */
+  drift: z
+    .strictObject({
+      maxPsi: z.number().positive().default(0.2),
+      /** quantile bins per numeric feature, fitted on the training customers */
+      bins: z.number().int().min(2).max(100).default(10),
+    })
+    .default({ maxPsi: 0.2, bins: 10 }),
   /** `segsync run` retrains (instead of only assigning the synced customers) when the model is this many days old; 0: never by age. */
   retrainAfterDays: z.number().int().min(0).default(30),
 });

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { UserError } from '../core/errors.js';
 import type { FeatureSpec } from './build.js';
 import { prepFromLegacyScaler, type Prep } from './prep.js';
+import type { DriftReference } from './drift.js';
 
 const transform = z.enum(['none', 'log1p']);
 
@@ -94,6 +95,25 @@ export function parsePrep(value: unknown, spec: FeatureSpec, modelId: number): P
     throw invalidModel(modelId, 'its saved transform does not match its categorical features');
   }
   return p;
+}
+
+const driftSchema = z.object({
+  numeric: z.array(z.object({ column: z.string(), edges: z.array(z.number()), shares: z.array(z.number()) })),
+  categorical: z.array(z.object({ property: z.string(), values: z.array(z.string()), shares: z.array(z.number()) })),
+});
+
+/** The drift reference saved next to the transform; undefined for a model saved before it. */
+export function parseDriftReference(value: unknown, prep: Prep, modelId: number): DriftReference | undefined {
+  const raw = typeof value === 'object' && value !== null && 'drift' in value ? (value as { drift: unknown }).drift : undefined;
+  if (raw === undefined) return undefined;
+  const r = parse(driftSchema, raw, modelId, 'drift reference');
+  const ok =
+    r.numeric.length === prep.numeric.length &&
+    r.numeric.every((x) => x.shares.length === x.edges.length + 2) &&
+    r.categorical.length === prep.categorical.length &&
+    r.categorical.every((x) => x.shares.length === x.values.length + 1);
+  if (!ok) throw invalidModel(modelId, 'its saved drift reference does not match its features');
+  return r;
 }
 
 function legacy(value: unknown, spec: FeatureSpec, modelId: number): Prep {

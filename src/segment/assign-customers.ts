@@ -33,7 +33,7 @@ export interface AssignResult {
  * Recency must mean the same as at training: a day fixed in the config
  * (backtests) stays fixed; otherwise "today" is the day of the assignment.
  */
-function specForToday(spec: FeatureSpec, config: Config, now: Date): FeatureSpec {
+export function specForToday(spec: FeatureSpec, config: Config, now: Date): FeatureSpec {
   const fixed = spec.asOfFixed ?? (config.features.asOf !== undefined && config.features.asOf === spec.asOf);
   return fixed ? spec : { ...spec, asOf: now.toISOString().slice(0, 10) };
 }

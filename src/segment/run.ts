@@ -13,6 +13,7 @@ import type { MembershipRow, NewSegment } from '../store/models-repo.js';
 import { buildFeatures, featureSpec } from '../features/build.js';
 import { applyPrep, fitPrep, prepColumns } from '../features/prep.js';
 import { trainValidationSplit } from '../features/split.js';
+import { fitDriftReference } from '../features/drift.js';
 import { selectModel, kRange, algorithmsFor } from './select.js';
 import { ALGORITHMS } from './candidates.js';
 import { matchSegments } from './stable-ids.js';
@@ -158,7 +159,8 @@ export function runSegmentation(
       algorithm: chosen.algorithm,
       params: { ...chosen.params, k: chosen.k, seed: seg.seed, select: seg.select, tolerance: seg.tolerance },
       featureSpec: spec,
-      scaler: prep,
+      // the drift reference rides with the transform: both describe the training customers
+      scaler: { ...prep, drift: fitDriftReference(fm, prep, seg.drift.bins, split.train) },
       centroids: { model: sel.chosen.json, segmentIds: ids, outlierSegment: OUTLIER_SEGMENT.id },
       metrics: {
         stability: chosen.stability,

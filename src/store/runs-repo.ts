@@ -45,6 +45,7 @@ export function createRunsRepo(db: Db) {
   const upd = db.prepare('UPDATE runs SET counts = ? WHERE id = ?');
   const get = db.prepare<[number], RunRow>('SELECT * FROM runs WHERE id = ?');
   const list = db.prepare<[number], RunRow>('SELECT * FROM runs ORDER BY id DESC LIMIT ?');
+  const lastDrift = db.prepare<[], RunRow>("SELECT * FROM runs WHERE json_extract(counts, '$.drift') IS NOT NULL ORDER BY id DESC LIMIT 1");
   const lastOk = db.prepare<[string], RunRow>("SELECT * FROM runs WHERE kind = ? AND status = 'succeeded' ORDER BY id DESC LIMIT 1");
   const lockGet = db.prepare<[string], { run_id: number; holder: string; expires_at: number }>('SELECT run_id, holder, expires_at FROM locks WHERE job = ?');
   const lockPut = db.prepare(
@@ -96,6 +97,11 @@ export function createRunsRepo(db: Db) {
     },
     lastSucceeded(kind: RunKind): RunRecord | undefined {
       const r = lastOk.get(kind);
+      return r ? toRun(r) : undefined;
+    },
+    /** The latest run that measured drift (counts.drift). */
+    lastWithDrift(): RunRecord | undefined {
+      const r = lastDrift.get();
       return r ? toRun(r) : undefined;
     },
     /** Marks runs left "running" by a crashed process (no live lease) as interrupted. */

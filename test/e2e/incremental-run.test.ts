@@ -9,11 +9,13 @@ import { join } from 'node:path';
 import { cli, tempProject, writeCsvConfig } from './helpers.js';
 
 interface RunOut {
+  runId: number;
   status: string;
   counts: {
     retrain: { retrain: boolean; reasons: string[] };
     segment?: { modelId: number };
     assign?: { status: string; modelId: number; touched: number; assigned: number; moved: number };
+    drift?: { modelId: number; maxPsi: number; max: number };
     push: { modelId: number };
   };
 }
@@ -47,13 +49,25 @@ describe('segsync run: retrain or assign', () => {
     expect(second.counts.assign!.touched).toBeGreaterThan(0);
     expect(second.counts.assign!.moved).toBeLessThanOrEqual(1);
     expect(second.counts.push.modelId).toBe(modelId);
+    // drift was measured against the model, stored with the run and shown by status
+    expect(second.counts.drift).toMatchObject({ modelId, maxPsi: 0.2 });
+    expect(second.counts.drift!.max).toBeLessThan(0.2);
+    const st = cli(['--json', 'status'], { cwd: dir });
+    expect(st.code, st.stderr).toBe(0);
+    const drift = (JSON.parse(st.stdout) as { drift: { runId: number; modelId: number; activeModel: boolean; features: { feature: string; psi: number }[] } }).drift;
+    expect(drift).toMatchObject({ runId: second.runId, modelId, activeModel: true });
+    expect(drift.features).toHaveLength(5);
+    const human = cli(['status'], { cwd: dir });
+    expect(human.stdout).toContain(`drift (run #${second.runId}`);
+    expect(human.stdout).toContain('recency_days');
 
     const full = run(dir, ['--full']);
     expect(full.counts.retrain).toEqual({ retrain: true, reasons: ['full sync'] });
     expect(full.counts.segment!.modelId).toBeGreaterThan(modelId);
 
-    const human = cli(['run'], { cwd: dir });
-    expect(human.code, human.stderr).toBe(0);
-    expect(human.stdout).not.toContain('retrained');
+    const again = cli(['run'], { cwd: dir });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).not.toContain('retrained');
+    expect(again.stdout).toContain('drift against model #');
   });
 });

@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assignTouched } from '../../src/jobs/assign-touched.js';
 import { retrainDecision } from '../../src/jobs/retrain.js';
+import { driftReasons, measureDrift } from '../../src/jobs/drift.js';
 import { runSegmentation } from '../../src/segment/run.js';
 import { syncAndAssign } from '../../src/schedule/jobs.js';
 import { customerIdFor, identityKey } from '../../src/store/ids.js';
@@ -137,6 +138,38 @@ describe('retrainDecision', () => {
     const model = store.models.activeModel()!;
     const { prep: _prep, categorical: _cat, ...old } = model.featureSpec as Record<string, unknown>;
     expect(retrainDecision(ctx, { ...model, featureSpec: old }, { full: false }).reasons).toEqual([`feature settings changed since model #${model.id}`]);
+    store.close();
+  });
+});
+
+describe('drift of the population against the training customers', () => {
+  it('is near 0 on unchanged data, passes maxPsi when customers change, and then run retrains', () => {
+    const { store, ctx } = trained();
+    const model = store.models.activeModel()!;
+    const still = measureDrift(ctx, model)!;
+    expect(still.modelId).toBe(model.id);
+    expect(still.customers).toBe(600);
+    expect(still.features.map((f) => f.feature).sort()).toEqual(['avg_order_value', 'frequency', 'monetary', 'recency_days', 'tenure_days']);
+    // all customers against the 80% the model was trained on: the same population
+    expect(still.max).toBeLessThan(0.05);
+    expect(driftReasons(still)).toEqual([]);
+
+    // the one-off buyers (a third) all come back with ten recent orders
+    for (let i = 2; i < 600; i += 3) page(store, { transactions: orders(i, 10, 1, 'back') });
+    const moved = measureDrift(ctx, model)!;
+    expect(moved.features[0]!.feature).toBe('frequency');
+    expect(moved.max).toBeGreaterThan(0.2);
+    const reasons = driftReasons(moved);
+    expect(reasons[0]).toMatch(/^drift: PSI of frequency is \d+\.\d{3}, above segmentation\.drift\.maxPsi \(0\.2\)$/);
+    expect(retrainDecision(ctx, model, { full: false, driftReasons: reasons })).toEqual({ retrain: true, reasons });
+    store.close();
+  });
+
+  it('is not measured for a model saved without a reference', () => {
+    const { store, ctx } = trained();
+    const model = store.models.activeModel()!;
+    const { drift: _drift, ...prep } = model.scaler as Record<string, unknown>;
+    expect(measureDrift(ctx, { ...model, scaler: prep })).toBeUndefined();
     store.close();
   });
 });

@@ -8,6 +8,15 @@ import { table, pct } from '../table.js';
 import { activeSegments, segmentTable } from '../segment-table.js';
 import { privacyPolicy, type PrivacyPolicy } from '../../privacy/policy.js';
 import type { PersonalData } from '../../store/status-repo.js';
+import type { RunRecord } from '../../store/runs-repo.js';
+import type { DriftMeasure } from '../../jobs/drift.js';
+
+/** The drift measured by the latest run, with the run it belongs to and whether that model is still the active one. */
+function driftView(run: RunRecord | undefined, activeModelId: number | undefined) {
+  const d = run?.counts.drift as DriftMeasure | undefined;
+  if (!run || !d) return null;
+  return { runId: run.id, measuredAt: run.startedAt, activeModel: d.modelId === activeModelId, ...d };
+}
 
 export async function statusCommand(g: GlobalOptions): Promise<number> {
   const s = openSession(g);
@@ -19,6 +28,7 @@ export async function statusCommand(g: GlobalOptions): Promise<number> {
     const quarantine = store.status.quarantineGroups();
     const runs = store.runs.list(5);
     const personal = personalDataView(store.status.personalData(), privacyPolicy(s.config));
+    const drift = driftView(store.runs.lastWithDrift(), model?.id);
     if (g.json) {
       printJson({
         store: s.config.store,
@@ -28,6 +38,7 @@ export async function statusCommand(g: GlobalOptions): Promise<number> {
         quarantine,
         lastRuns: runs,
         personalData: personal,
+        drift,
       });
       return 0;
     }
@@ -46,6 +57,13 @@ export async function statusCommand(g: GlobalOptions): Promise<number> {
       const m = model.metrics as { silhouette?: number; churn?: number | null };
       printLine(`active model #${model.id} (${model.algorithm}, k=${String(model.params.k)}) from ${model.createdAt}; silhouette ${m.silhouette?.toFixed(3) ?? '-'}${m.churn == null ? '' : `, churn ${pct(m.churn)}`}`);
     } else printLine('no model yet: run `segsync segment`');
+    if (drift) {
+      printLine(
+        `drift (run #${drift.runId}, ${drift.customers} customers against model #${drift.modelId}${drift.activeModel ? '' : ', since retrained'}): ` +
+          `largest PSI ${drift.max.toFixed(3)}; \`segsync run\` retrains above ${drift.maxPsi}`,
+      );
+      printLine(table(['feature', 'PSI', ''], drift.features.slice(0, 8).map((f) => [f.feature, f.psi.toFixed(3), f.psi > drift.maxPsi ? 'above threshold' : ''])));
+    } else if (model) printLine('drift: not measured yet (`segsync run` measures it)');
     if (quarantine.length) {
       printLine();
       printLine(table(['connector', 'stream', 'quarantine reason', 'records'], quarantine.map((q) => [q.connector, q.stream, q.reason, q.count])));

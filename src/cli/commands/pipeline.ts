@@ -6,6 +6,7 @@ import { withRun } from '../../jobs/with-run.js';
 import { syncJob, type SyncJobResult } from '../../jobs/sync.js';
 import { assignTouched, type AssignTouchedOutcome } from '../../jobs/assign-touched.js';
 import { retrainDecision, type RetrainDecision } from '../../jobs/retrain.js';
+import { driftReasons, measureDrift, type DriftMeasure } from '../../jobs/drift.js';
 import { runSegmentation, type SegmentResult } from '../../segment/run.js';
 import { runPush, type PushResult } from '../../push/engine.js';
 import { generateDemo } from '../../demo/generate.js';
@@ -44,6 +45,11 @@ function printAssign(a: AssignTouchedOutcome | undefined): void {
     `model #${a.modelId} (no retrain): ${a.assigned} customers touched by the sync assigned, ${a.moved} moved segment` +
       `${a.removed ? `, ${a.removed} left (no live contact)` : ''}`,
   );
+}
+
+function driftLine(d: DriftMeasure): string {
+  const top = d.features[0];
+  return `drift against model #${d.modelId}: largest PSI ${num(d.max, 3)}${top ? ` (${top.feature})` : ''}, retrain above ${d.maxPsi}`;
 }
 
 function printSegment(ctx: JobContext, r: SegmentResult): void {
@@ -165,12 +171,14 @@ export async function runCommand(g: GlobalOptions, o: { full?: boolean; dryRun?:
   const s = openSession(g);
   try {
     await ensureDemoData(s.ctx);
-    type RunResult = { sync: SyncJobResult; retrain?: RetrainDecision; seg?: SegmentResult; assign?: AssignTouchedOutcome; push?: PushResult };
+    type RunResult = { sync: SyncJobResult; retrain?: RetrainDecision; drift?: DriftMeasure; seg?: SegmentResult; assign?: AssignTouchedOutcome; push?: PushResult };
     const out = await withRun<RunResult>(s.ctx, 'run', async (runId) => {
       const sync = await syncJob(s.ctx, runId, { full: o.full === true });
       if (s.ctx.signal.aborted) return { result: { sync }, counts: { sync: syncCounts(sync) } };
       // an incremental run keeps the model and places the synced customers, unless a retrain is due
-      const retrain = retrainDecision(s.ctx, s.ctx.store.models.activeModel(), { full: o.full === true });
+      const model = s.ctx.store.models.activeModel();
+      const drift = model ? measureDrift(s.ctx, model) : undefined;
+      const retrain = retrainDecision(s.ctx, model, { full: o.full === true, driftReasons: driftReasons(drift) });
       let assign: AssignTouchedOutcome | undefined;
       if (!retrain.retrain) {
         assign = assignTouched(s.ctx);
@@ -180,10 +188,11 @@ export async function runCommand(g: GlobalOptions, o: { full?: boolean; dryRun?:
       const seg = retrain.retrain ? runSegmentation(s.ctx, { runId }) : undefined;
       const push = await runPush(s.ctx, { runId, dryRun: o.dryRun === true, approve: false, signal: s.ctx.signal });
       return {
-        result: { sync, retrain, push, ...(seg ? { seg } : {}), ...(assign ? { assign } : {}) },
+        result: { sync, retrain, push, ...(seg ? { seg } : {}), ...(assign ? { assign } : {}), ...(drift ? { drift } : {}) },
         counts: {
           sync: syncCounts(sync),
           retrain,
+          ...(drift ? { drift } : {}),
           ...(seg ? { segment: { ...seg } } : {}),
           ...(assign && !retrain.retrain ? { assign } : {}),
           push: pushCounts(push),
@@ -198,6 +207,7 @@ export async function runCommand(g: GlobalOptions, o: { full?: boolean; dryRun?:
     const r = out.result;
     printSync(r.sync);
     printLine();
+    if (r.drift) printLine(driftLine(r.drift));
     if (r.push) {
       if (r.seg) {
         printLine(`retrained: ${r.retrain?.reasons.join('; ') ?? ''}`);
