@@ -17,6 +17,14 @@ import { runPush } from '../push/engine.js';
 import type { RunStatus } from '../store/runs-repo.js';
 import type { StoredChange } from '../store/changes-repo.js';
 import { syncConnector } from '../sync/engine.js';
+import { ensureEmailMode, privacyPolicy, withPrivacy } from '../privacy/policy.js';
+
+/** The connector as every sync path sees it: the privacy allowlist and email hashing applied to what it parses. */
+function privateConnector(ctx: JobContext, def: AnyConnector): AnyConnector {
+  const policy = privacyPolicy(ctx.config);
+  ensureEmailMode(ctx.store, policy);
+  return withPrivacy(def, policy);
+}
 
 export interface AssignPushCounts {
   customers: number;
@@ -94,7 +102,8 @@ export function planEvents(events: readonly StoredChange[]): { fetch: string[]; 
 }
 
 /** One webhook batch: fetch, store, assign, push; the events are marked done only when all of it went through. */
-export async function applyChangeBatch(ctx: JobContext, runId: number, conn: ConnectorConfig, def: AnyConnector, events: readonly StoredChange[]): Promise<JobOutput> {
+export async function applyChangeBatch(ctx: JobContext, runId: number, conn: ConnectorConfig, registered: AnyConnector, events: readonly StoredChange[]): Promise<JobOutput> {
+  const def = privateConnector(ctx, registered);
   const feed = def.changes;
   if (!feed) throw new Error(`connector type ${def.type} has no change feed`);
   const { store } = ctx;
@@ -141,7 +150,8 @@ export async function applyChangeBatch(ctx: JobContext, runId: number, conn: Con
 }
 
 /** One short poll: an incremental sync of the connector, then the customers it touched are assigned and pushed. */
-export async function pollOnce(ctx: JobContext, runId: number, conn: ConnectorConfig, def: AnyConnector): Promise<JobOutput> {
+export async function pollOnce(ctx: JobContext, runId: number, conn: ConnectorConfig, registered: AnyConnector): Promise<JobOutput> {
+  const def = privateConnector(ctx, registered);
   const touched = new Set<string>();
   const streams = await syncConnector(
     { store: ctx.store, logger: ctx.logger, progress: ctx.progress, retry: ctx.retry, baseDir: ctx.config.baseDir, pageSize: ctx.config.sync.pageSize, now: ctx.now },

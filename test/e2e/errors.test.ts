@@ -87,7 +87,7 @@ sync:
     expect(s.stdout).toMatch(/contacts\.csv:4: missing id/);
     expect(s.stdout).toMatch(/contacts\.csv:5: bad date/);
     expect(s.stdout).toMatch(/transactions\.csv:3: bad amount/);
-    expect(s.stdout).toMatch(/transactions\.csv:4: contact c9 not found/);
+    expect(s.stdout).toMatch(/transactions\.csv:4: unknown contact: contact c9 not found/);
     const st = JSON.parse(cli(['--json', 'status'], { cwd: dir }).stdout) as { counts: { contacts: number; transactions: number } };
     expect(st.counts).toMatchObject({ contacts: 2, transactions: 2 });
   });
