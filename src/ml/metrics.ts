@@ -76,6 +76,91 @@ export function silhouetteSamples(data: Float64Array, n: number, d: number, labe
   return silhouetteCore(data, d, undefined, enc);
 }
 
+/**
+ * Mean silhouette of several labellings of the same n rows (model selection
+ * scores every candidate on one validation set), computing each distance
+ * once for all of them: per pair, one distance and two additions per
+ * labelling instead of one distance per labelling. Exact (no sampling).
+ *
+ * A negative label leaves the row out of that labelling, as if it were not
+ * in the data (DBSCAN noise). Each result equals `silhouette` on the rows
+ * a labelling keeps, up to summation order; NaN when those rows have fewer
+ * than 2 or more than (rows - 1) clusters.
+ */
+export function silhouetteMany(data: Float64Array, n: number, d: number, labelings: readonly Labels[]): number[] {
+  assertMatrix(data, n, d);
+  const L = labelings.length;
+  // Per labelling: codes 0..k-1 for kept rows, k for left-out ones (a spare
+  // column that is never read), so the pair loop needs no branch.
+  const offset = new Int32Array(L + 1);
+  const ks: number[] = [];
+  const sizes: Float64Array[] = [];
+  const col = new Int32Array(n * L);
+  labelings.forEach((labels, l) => {
+    if (!isLabelContainer(labels)) throw new MlInputError('labels must be an Int32Array or an array of integers');
+    if (labels.length !== n) throw new MlInputError(`labelling ${l} has ${labels.length} entries, expected ${n}`);
+    const kept: number[] = [];
+    for (let i = 0; i < n; i++) if (labels[i]! >= 0) kept.push(i);
+    const enc = encodeLabels(kept.map((i) => labels[i]!), kept.length, `labelling ${l}`);
+    ks.push(enc.k);
+    sizes.push(enc.counts);
+    offset[l + 1] = offset[l]! + enc.k + 1;
+    for (let i = 0; i < n; i++) col[i * L + l] = offset[l]! + enc.k;
+    kept.forEach((i, p) => (col[i * L + l] = offset[l]! + enc.codes[p]!));
+  });
+  const S = offset[L]!;
+  const acc = new Float64Array(n * S);
+  for (let i = 0; i < n; i++) {
+    const ib = i * d;
+    const iS = i * S;
+    const iL = i * L;
+    for (let j = i + 1, jb = (i + 1) * d; j < n; j++, jb += d) {
+      let q = 0;
+      for (let t = 0; t < d; t++) {
+        const g = data[ib + t]! - data[jb + t]!;
+        q += g * g;
+      }
+      const dist = Math.sqrt(q);
+      const jS = j * S;
+      const jL = j * L;
+      for (let l = 0; l < L; l++) {
+        const cj = iS + col[jL + l]!;
+        const ci = jS + col[iL + l]!;
+        acc[cj] = acc[cj]! + dist;
+        acc[ci] = acc[ci]! + dist;
+      }
+    }
+  }
+  const out: number[] = [];
+  for (let l = 0; l < L; l++) {
+    const k = ks[l]!;
+    const size = sizes[l]!;
+    let kept = 0;
+    for (let c = 0; c < k; c++) kept += size[c]!;
+    if (k < 2 || k > kept - 1) {
+      out.push(NaN);
+      continue;
+    }
+    let sum = 0;
+    for (let i = 0; i < n; i++) {
+      const own = col[i * L + l]! - offset[l]!;
+      if (own === k || size[own]! <= 1) continue;
+      const row = i * S + offset[l]!;
+      const a = acc[row + own]! / (size[own]! - 1);
+      let b = Infinity;
+      for (let c = 0; c < k; c++) {
+        if (c === own) continue;
+        const m = acc[row + c]! / size[c]!;
+        if (m < b) b = m;
+      }
+      const denom = Math.max(a, b);
+      sum += denom > 0 ? (b - a) / denom : 0;
+    }
+    out.push(sum / kept);
+  }
+  return out;
+}
+
 /** Lower is better; 0 when every cluster is a point or all centroids coincide. */
 export function daviesBouldin(data: Float64Array, n: number, d: number, labels: Labels): number {
   assertMatrix(data, n, d);

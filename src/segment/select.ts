@@ -8,7 +8,7 @@
  * the LARGEST k left wins (ties: lower Davies-Bouldin). The table is kept.
  */
 import { assign, type Assignment } from '../ml/assign.js';
-import { calinskiHarabasz, daviesBouldin, silhouette } from '../ml/metrics.js';
+import { calinskiHarabasz, daviesBouldin, silhouetteMany } from '../ml/metrics.js';
 import { stability } from '../ml/stability.js';
 import { createRng, sampleIndices } from '../ml/random.js';
 import type { SegmentationConfig } from '../config/schema.js';
@@ -92,6 +92,9 @@ export function selectModel(
   const candidates: Candidate[] = [];
   const total = opts.algorithms.reduce((a, al) => a + (al === 'dbscan' ? 1 : ks.length), 0);
   let done = 0;
+  // Silhouettes are scored together once every candidate is in: the
+  // validation rows' distances are then computed once, not per candidate.
+  const toScore: { candidate: Candidate; labels: Int32Array }[] = [];
   for (const algorithm of opts.algorithms) {
     for (const f of fitCandidates(algorithm, Xt, mt, d, ks, cfg)) {
       const a = assign(f.model, Xv, mv);
@@ -107,7 +110,8 @@ export function selectModel(
         algorithm: f.algorithm,
         params: f.params,
         k: f.k,
-        silhouette: valid ? silhouette(Xk, keep.length, d, lk, { sampleSize: cfg.silhouetteSample, seed: cfg.seed }) : NaN,
+        // valRows is at most silhouetteSample rows: the exact silhouette, filled in below
+        silhouette: NaN,
         daviesBouldin: valid ? daviesBouldin(Xk, keep.length, d, lk) : NaN,
         calinskiHarabasz: valid ? calinskiHarabasz(Xk, keep.length, d, lk) : NaN,
         // a cluster the validation rows never reach has share 0
@@ -117,11 +121,14 @@ export function selectModel(
         eligible: false,
         chosen: false,
       });
+      if (valid) toScore.push({ candidate: candidates[candidates.length - 1] as Candidate, labels: Int32Array.from(a.labels) });
       fitted.push(f);
       opts.task?.update(++done, total);
     }
   }
   if (candidates.length === 0) throw new Error('no candidate model could be fitted');
+  // negative labels (DBSCAN noise) leave rows out, as the per-candidate metrics above do
+  silhouetteMany(Xv, mv, d, toScore.map((t) => t.labels)).forEach((v, i) => ((toScore[i] as (typeof toScore)[number]).candidate.silhouette = v));
 
   for (const c of candidates) {
     c.eligible = Number.isFinite(c.silhouette) && c.minShare >= cfg.minSegmentShare && c.noiseShare <= cfg.maxNoiseShare;
