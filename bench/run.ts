@@ -10,6 +10,10 @@
  *   npm run bench                        # 1,000,000 customers
  *   npm run bench -- --customers 100000  # a quicker look
  *   npm run bench -- --only ml           # ML kernels vs scikit-learn only
+ *   npm run bench -- --only webhooks     # webhook ingestion only (bench/webhooks.ts)
+ *
+ * Then webhook ingestion: 10,000 HubSpot events in a minute into `segsync serve`
+ * (bench/webhooks.ts, its own processes), checked for loss.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -42,6 +46,20 @@ function phase(...args: string[]): Record<string, number> {
 }
 
 /** ML kernels vs scikit-learn on 1,000,000 x 12 blobs; prints its own table. */
+/** 10,000 webhook events in 60 s into `segsync serve` on a 20,000-customer store; its JSON line. */
+function webhooks(): Record<string, unknown> {
+  process.stderr.write('webhook ingestion (bench/webhooks.ts)...\n');
+  const line = execFileSync(process.execPath, [join(root, 'dist/bench/webhooks.js'), '--customers', '20000', '--events', '10000', '--seconds', '60'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+    .trim()
+    .split('\n')
+    .pop();
+  if (!line) throw new Error('bench/webhooks.ts printed no result');
+  return JSON.parse(line) as Record<string, unknown>;
+}
+
 function mlVsSklearn(): void {
   process.stderr.write('ML kernels against scikit-learn (bench/ml-vs-sklearn.ts)...\n');
   execFileSync(process.execPath, [join(root, 'dist/bench/ml-vs-sklearn.js')], { stdio: ['ignore', 'inherit', 'inherit'] });
@@ -50,6 +68,10 @@ function mlVsSklearn(): void {
 async function main(): Promise<void> {
   if (opt('only', '') === 'ml') {
     mlVsSklearn();
+    return;
+  }
+  if (opt('only', '') === 'webhooks') {
+    webhooks();
     return;
   }
   let generated = { contacts: 0, transactions: 0 };
@@ -93,8 +115,11 @@ segmentation: { k: { min: 3, max: 8 }, nInit: 2 }
   const hubspot = await hubspotCallCounts({ contacts: 10_000, deals: 20_000, changes: 10_000 });
   const salesforce = await salesforceCallCounts({ contacts: 10_000, opportunities: 5_000, changes: 10_000 });
 
+  const hooks = webhooks();
+
   const results = {
     apiCalls: { hubspot, salesforce },
+    webhooks: hooks,
     customers,
     generated,
     sync: { ms: sync.ms, rowsStored: rows, transactions: counts.counts.transactions, txPerSec, rowsPerSec: Math.round(rows / ((sync.ms as number) / 1000)), maxRssMb: sync.maxRssMb },
@@ -114,6 +139,7 @@ segmentation: { k: { min: 3, max: 8 }, nInit: 2 }
     `segment (auto, k 3..8, nInit 2) ${seg.ms} ms; peak RSS ${seg.maxRssMb} MB (targets < 60,000 ms, < 1,536 MB -> ${(seg.ms as number) < 60_000 && (seg.maxRssMb as number) < 1536 ? 'met' : 'NOT met'})`,
     `HubSpot calls (10k contacts, 20k deals / 10k changes): pull ${hubspot.pullCalls}/${hubspot.pullMinimum}, push ${hubspot.pushCalls}/${hubspot.pushMinimum}`,
     `Salesforce calls (10k contacts, 5k opps / 10k changes): pull ${salesforce.pullCalls}/${salesforce.pullMinimum}, push ${salesforce.pushCalls}/${salesforce.pushMinimum}`,
+    `webhooks (10k events/min, 20k customers): ${String(hooks.accepted)} accepted + ${String(hooks.duplicates)} duplicates, ${String(hooks.processed)} applied, ${String(hooks.lost)} lost; answer p99 ${String((hooks.answerMs as { p99: number }).p99)} ms; rate ${String(hooks.rateVsTarget)}x target -> ${hooks.lost === 0 && hooks.non200 === 0 ? 'met' : 'NOT met'}`,
     `targets: >= 100,000 tx/s -> ${txPerSec >= 100_000 ? 'met' : 'NOT met'}; peak RSS < 1,536 MB -> ${Math.max(sync.maxRssMb as number, seg.maxRssMb as number) < 1536 ? 'met' : 'NOT met'}`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);

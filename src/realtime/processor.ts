@@ -146,8 +146,10 @@ export class ChangeProcessor {
       return;
     }
     this.failures = 0;
-    // more waiting (a burst bigger than maxBatch, or events that arrived meanwhile): go on now
-    if (store.changes.pendingCount(this.source) > 0) this.schedule(0);
+    // more waiting: the rest of a burst bigger than maxBatch goes at once; events that arrived
+    // during the run get the rest of their own window, so steady traffic still comes in batches
+    const oldest = store.changes.oldestPending(this.source);
+    if (oldest !== undefined) this.schedule(Math.max(0, oldest + this.o.realtime.batchWindow - Date.now()));
     else this.wakeIdle();
   }
 }
