@@ -9,7 +9,7 @@
  * value. Rule of thumb: under 0.1 stable, 0.1-0.25 moving, above 0.25 shifted.
  */
 import type { FeatureMatrix } from './build.js';
-import { quantileSorted, type Prep } from './prep.js';
+import { quantileSorted, sortedColumns, type Prep } from './prep.js';
 
 export const EMPTY_SHARE = 1e-4;
 
@@ -90,17 +90,16 @@ function categoricalShares(fm: Source, property: string, values: readonly string
   return counts.map((c) => (rows.length ? c / rows.length : 0));
 }
 
-/** Fitted on the training rows (all rows when omitted), with `bins` quantile bins per numeric feature. */
-export function fitDriftReference(fm: Source, prep: Prep, bins: number, rows?: ArrayLike<number>): DriftReference {
+/**
+ * Fitted on the training rows (all rows when omitted), with `bins` quantile bins per numeric
+ * feature; `sorted`: sortedColumns(fm, rows) when the caller has it.
+ */
+export function fitDriftReference(fm: Source, prep: Prep, bins: number, rows?: ArrayLike<number>, sorted0?: readonly Float64Array[]): DriftReference {
   const train = rows ?? allRows(fm.n);
-  const col = new Float64Array(train.length);
+  const sortedAll = sorted0 ?? sortedColumns(fm, train);
   const numeric = prep.numeric.map((c, j): NumericReference => {
-    let m = 0;
-    for (let i = 0; i < train.length; i++) {
-      const v = fm.raw[(train[i] as number) * fm.d + j] as number;
-      if (!Number.isNaN(v)) col[m++] = v;
-    }
-    const sorted = col.subarray(0, m).sort();
+    const sorted = sortedAll[j] as Float64Array;
+    const m = sorted.length;
     const edges: number[] = [];
     for (let b = 1; b < bins && m > 0; b++) {
       const e = quantileSorted(sorted, b / bins);

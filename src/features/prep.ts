@@ -79,20 +79,37 @@ function allRows(n: number): Int32Array {
 
 type Source = Pick<FeatureMatrix, 'raw' | 'n' | 'd' | 'categories' | 'spec'>;
 
-/** `rows`: the training rows (all rows when omitted). */
-export function fitPrep(fm: Source, opts: PrepOptions, rows?: ArrayLike<number>): Prep {
+/**
+ * The present (non-missing) values of each numeric column over `rows`, sorted:
+ * what every quantile here and in the drift reference is read from. Sorting is
+ * the costly part (a quarter of a second per column at 800,000 rows), so the
+ * segment step sorts once for both.
+ */
+export function sortedColumns(fm: Pick<FeatureMatrix, 'raw' | 'd'>, rows: ArrayLike<number>): Float64Array[] {
+  const { raw, d } = fm;
+  const out: Float64Array[] = [];
+  for (let j = 0; j < d; j++) {
+    const col = new Float64Array(rows.length);
+    let present = 0;
+    for (let i = 0; i < rows.length; i++) {
+      const v = raw[(rows[i] as number) * d + j] as number;
+      if (!Number.isNaN(v)) col[present++] = v;
+    }
+    out.push(col.subarray(0, present).sort());
+  }
+  return out;
+}
+
+/** `rows`: the training rows (all rows when omitted); `sorted`: sortedColumns(fm, rows) when the caller has it. */
+export function fitPrep(fm: Source, opts: PrepOptions, rows?: ArrayLike<number>, sorted0?: readonly Float64Array[]): Prep {
   const train = rows ?? allRows(fm.n);
   const m = train.length;
   const { raw, d } = fm;
   const numeric: NumericPrep[] = [];
-  const col = new Float64Array(m);
+  const sortedAll = sorted0 ?? sortedColumns(fm, train);
   for (let j = 0; j < d; j++) {
-    let present = 0;
-    for (let i = 0; i < m; i++) {
-      const v = raw[(train[i] as number) * d + j] as number;
-      if (!Number.isNaN(v)) col[present++] = v;
-    }
-    const sorted = col.subarray(0, present).sort();
+    const sorted = sortedAll[j] as Float64Array;
+    const present = sorted.length;
     const median = present ? quantileSorted(sorted, 0.5) : 0;
     const lo = present && opts.winsorize.lower > 0 ? quantileSorted(sorted, opts.winsorize.lower) : null;
     const hi = present && opts.winsorize.upper < 1 ? quantileSorted(sorted, opts.winsorize.upper) : null;

@@ -11,7 +11,7 @@ import type { Progress } from '../core/progress.js';
 import type { Store } from '../store/index.js';
 import type { MembershipRow, NewSegment } from '../store/models-repo.js';
 import { buildFeatures, featureSpec } from '../features/build.js';
-import { applyPrep, fitPrep, prepColumns } from '../features/prep.js';
+import { applyPrep, fitPrep, prepColumns, sortedColumns } from '../features/prep.js';
 import { trainValidationSplit } from '../features/split.js';
 import { fitDriftReference } from '../features/drift.js';
 import { selectModel, kRange, algorithmsFor } from './select.js';
@@ -82,7 +82,9 @@ export function runSegmentation(
 
   // the prep step sees the training rows only: the held-out ones score the candidates as new customers
   const split = trainValidationSplit(fm.n, seg.validationShare, seg.seed);
-  const prep = fitPrep(fm, spec.prep ?? PREP_DEFAULTS, split.train);
+  const sorted = sortedColumns(fm, split.train);
+  const prep = fitPrep(fm, spec.prep ?? PREP_DEFAULTS, split.train, sorted);
+  const driftRef = fitDriftReference(fm, prep, seg.drift.bins, split.train, sorted);
   const columns = prepColumns(prep);
   const dx = columns.length;
   const X = applyPrep(prep, fm);
@@ -160,7 +162,7 @@ export function runSegmentation(
       params: { ...chosen.params, k: chosen.k, seed: seg.seed, select: seg.select, tolerance: seg.tolerance },
       featureSpec: spec,
       // the drift reference rides with the transform: both describe the training customers
-      scaler: { ...prep, drift: fitDriftReference(fm, prep, seg.drift.bins, split.train) },
+      scaler: { ...prep, drift: driftRef },
       centroids: { model: sel.chosen.json, segmentIds: ids, outlierSegment: OUTLIER_SEGMENT.id },
       metrics: {
         stability: chosen.stability,
