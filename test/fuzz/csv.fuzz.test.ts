@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import csv from '../../connectors/csv/index.js';
 import { csvConfigSchema } from '../../connectors/csv/config.js';
@@ -19,7 +20,11 @@ import { silentLogger } from '../../src/core/logger.js';
 import { noProgress } from '../../src/core/progress.js';
 import { createRetryPolicy } from '../../src/connector/retry.js';
 import { UserError, type ErrorCode } from '../../src/core/errors.js';
+import type { AnyConnector } from '../../src/connector/contract.js';
 import { fuzzParams } from './params.js';
+
+/** The built connector: what the CLI runs, parsing on a worker thread (the sources run the same code inline). */
+const BUILT_CSV = join(import.meta.dirname, '../../dist/connectors/csv/index.js');
 
 /** The codes a bad CSV file may end in. */
 const CSV_CODES: readonly ErrorCode[] = ['INPUT_INVALID', 'INPUT_NOT_FOUND'];
@@ -58,6 +63,7 @@ async function syncFiles(
   transactions: string | Uint8Array | undefined,
   settings: Record<string, unknown> = {},
   pageSize = 7,
+  connector: AnyConnector = csv,
 ): Promise<Outcome> {
   const name = `f${n++}`;
   const dir = join(root, name);
@@ -83,18 +89,21 @@ async function syncFiles(
         pageSize,
         now: () => new Date('2026-07-01T00:00:00Z'),
       },
-      csv,
+      connector,
       { name, type: 'csv', settings: cfg },
       { runId, full: false, signal: new AbortController().signal },
     );
     return { counts, connector: name, runId };
   } catch (e) {
-    if (!(e instanceof UserError)) {
+    // the built connector throws the built UserError class: recognised by its shape
+    const user = e instanceof UserError || (e instanceof Error && e.name === 'UserError');
+    if (!user) {
       throw new Error(`not a user error: ${String(e)}\ncontacts: ${JSON.stringify(String(contacts).slice(0, 400))}`, { cause: e });
     }
-    expect(CSV_CODES).toContain(e.code);
-    expect(e.oneLine()).not.toMatch(/\n\s+at /);
-    return { error: e.code, connector: name, runId };
+    const u = e as UserError;
+    expect(CSV_CODES).toContain(u.code);
+    expect(u.oneLine()).not.toMatch(/\n\s+at /);
+    return { error: u.code, connector: name, runId };
   }
 }
 
@@ -176,6 +185,22 @@ describe('CSV connector fuzz', () => {
       }),
       fuzzParams(8201, 120),
     );
+  });
+
+  it('through the worker thread of the built connector: a clean sync or an input error', async () => {
+    freshStore();
+    const built = ((await import(pathToFileURL(BUILT_CSV).href)) as { default: AnyConnector }).default;
+    const codes = new Set<string>();
+    await fc.assert(
+      // a worker per file costs a module load: few cases, contacts only
+      fc.asyncProperty(fc.oneof(fileArb(CONTACT_HEADERS), fc.uint8Array({ maxLength: 400 })), async (contacts) => {
+        const o = await syncFiles(typeof contacts === 'string' ? withIds(contacts) : contacts, undefined, {}, 5, built);
+        codes.add(o.error ?? 'ok');
+        checkAccounting(o);
+      }),
+      fuzzParams(8205, 12),
+    );
+    expect(codes.has('ok')).toBe(true);
   });
 
   it('CSV-shaped files with hostile cells, broken quoting, odd line ends: every row stored or quarantined', async () => {
