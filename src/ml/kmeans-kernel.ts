@@ -279,8 +279,8 @@ parentPort.on('message', (m) => {
   };
   let seen = m.gen;
   for (;;) {
-    // A short spin first: steps follow each other within microseconds.
-    for (let spin = 0; spin < 2000 && Atomics.load(ctrl, 0) === seen; spin++);
+    // No spinning: on a busy machine a spinning worker takes the CPU the
+    // main thread needs to finish its chunks and start the next step.
     Atomics.wait(ctrl, 0, seen);
     seen = Atomics.load(ctrl, 0);
     if (s.params[0] === ${CMD_RELEASE}) {

@@ -4,11 +4,19 @@
  * and the JSON that is saved.
  */
 import { kmeans, toJSON as kmeansJSON } from '../ml/kmeans.js';
+import { miniBatchKMeans } from '../ml/minibatch-kmeans.js';
 import { gmm, toJSON as gmmJSON } from '../ml/gmm.js';
 import { cutTree, hierarchicalTree, toJSON as hierarchicalJSON } from '../ml/hierarchical.js';
 import { dbscan, toJSON as dbscanJSON } from '../ml/dbscan.js';
 import type { AssignableModel } from '../ml/assign.js';
 import type { SegmentationConfig } from '../config/schema.js';
+
+/**
+ * From this many training rows (segmentation.fitSample raised that far) k-means
+ * candidates are fitted by mini-batch k-means: each step costs a batch, not a
+ * pass over every row, for a model within about 1% of full k-means inertia.
+ */
+export const MINI_BATCH_ROWS = 200_000;
 
 /** The merge tree is O(n^2): built on a seeded sample of this many rows, the rest join the nearest cluster. */
 const HIERARCHICAL_SAMPLE = 5_000;
@@ -34,7 +42,7 @@ function fitOne(algorithm: Algorithm, params: Record<string, unknown>, X: Float6
   switch (algorithm) {
     case 'kmeans': {
       const k = params.k as number;
-      const model = kmeans(X, m, d, k, { seed, nInit: params.nInit as number });
+      const model = m >= MINI_BATCH_ROWS ? miniBatchKMeans(X, m, d, k, { seed, nInit: params.nInit as number }) : kmeans(X, m, d, k, { seed, nInit: params.nInit as number });
       return { algorithm, params, k, model: { ...model, kind: 'kmeans' }, json: kmeansJSON(model) };
     }
     case 'gmm': {
