@@ -16,8 +16,14 @@ export interface Running {
   exit: Promise<Exit>;
 }
 
-export function startCli(args: string[], o: { cwd: string; env?: Record<string, string> }): Running {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: o.cwd, env: { ...process.env, CI: '1', ...o.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** `as`: run as this uid (and gid), when the tests run as root */
+export function startCli(args: string[], o: { cwd: string; env?: Record<string, string>; as?: number }): Running {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    cwd: o.cwd,
+    env: { ...process.env, CI: '1', ...o.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(o.as !== undefined ? { uid: o.as, gid: o.as } : {}),
+  });
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));

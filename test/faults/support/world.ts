@@ -253,9 +253,13 @@ export interface EndState {
  * Salesforce field moves the contact's SystemModstamp, so a run that re-reads it
  * after a crash stores the later stamp (the CRM did change).
  */
-export function endState(w: World, o: { contactStamps?: boolean } = {}): EndState {
+export function endState(w: World, o: { contactStamps?: boolean; live?: boolean } = {}): EndState {
   const file = join(w.dir, 'store.db');
   const updated = o.contactStamps === false ? 'NULL' : 'updated_at';
+  // live: what the store holds of records that exist (a deleted contact stays as a marked row, with its transactions)
+  const liveContacts = o.live ? 'WHERE deleted_at IS NULL' : '';
+  const liveTx = o.live ? 'WHERE deleted_at IS NULL AND contact_id IN (SELECT id FROM contacts WHERE deleted_at IS NULL)' : '';
+  const liveCustomers = o.live ? 'WHERE id IN (SELECT customer_id FROM contacts WHERE deleted_at IS NULL)' : '';
   const store = readDb(file, (db) => {
     const all = (sql: string): unknown[] => db.prepare(sql).raw().all();
     const active = db.prepare("SELECT id FROM models WHERE status = 'active'").pluck().get() as number | undefined;
@@ -273,10 +277,10 @@ export function endState(w: World, o: { contactStamps?: boolean } = {}): EndStat
     for (const [t, n] of db.prepare("SELECT target, COUNT(*) FROM outbox WHERE state IN ('pending', 'failed') GROUP BY target").raw().all() as [string, number][]) unfinished[t] = n;
     return {
       contacts: all(
-        `SELECT connector, external_id, customer_id, email, first_name, last_name, company, country, lifecycle_stage, created_at, ${updated}, deleted_at IS NOT NULL, properties FROM contacts ORDER BY id`,
+        `SELECT connector, external_id, customer_id, email, first_name, last_name, company, country, lifecycle_stage, created_at, ${updated}, deleted_at IS NOT NULL, properties FROM contacts ${liveContacts} ORDER BY id`,
       ),
-      transactions: all('SELECT connector, external_id, contact_id, amount, currency, occurred_at, status, deleted_at IS NOT NULL, properties FROM transactions ORDER BY id'),
-      customers: db.prepare('SELECT COUNT(*) FROM customers').pluck().get() as number,
+      transactions: all(`SELECT connector, external_id, contact_id, amount, currency, occurred_at, status, deleted_at IS NOT NULL, properties FROM transactions ${liveTx} ORDER BY id`),
+      customers: db.prepare(`SELECT COUNT(*) FROM customers ${liveCustomers}`).pluck().get() as number,
       quarantine: all('SELECT connector, stream, external_id, reason FROM quarantine ORDER BY connector, stream, external_id, reason'),
       memberships,
       pushed,
