@@ -8,7 +8,7 @@ import { kmeans as mlKmeans } from 'ml-kmeans';
 import { main } from '../src/cli/main.js';
 import { openStore } from '../src/store/index.js';
 import { buildFeatures, featureSpec } from '../src/features/build.js';
-import { fitScaler, transform } from '../src/features/scaler.js';
+import { applyPrep, fitPrep, prepColumns } from '../src/features/prep.js';
 import { kmeans } from '../src/ml/kmeans.js';
 import { createRng } from '../src/ml/random.js';
 import { featuresSchema } from '../src/config/schema.js';
@@ -66,14 +66,16 @@ async function run(): Promise<void> {
       const t0 = performance.now();
       const spec = featureSpec(featuresSchema.parse({ preset: 'rfm', asOf: '2026-06-30' }), new Date());
       const fm = buildFeatures(store.features, spec);
-      const scaler = fitScaler(fm.raw, fm.n, fm.d, spec.transforms);
-      const X = transform(scaler, fm.raw, fm.n, fm.d);
+      if (!spec.prep) throw new Error('featureSpec gave no prep options');
+      const prep = fitPrep(fm, spec.prep);
+      const X = applyPrep(prep, fm);
+      const d = prepColumns(prep).length;
       const tFeatures = performance.now();
-      const m = kmeans(X, fm.n, fm.d, k, { seed: 42, nInit: 1 });
+      const m = kmeans(X, fm.n, d, k, { seed: 42, nInit: 1 });
       const tKmeans = performance.now();
       const figures: Record<string, unknown> = {
         rows: fm.n,
-        d: fm.d,
+        d,
         featuresMs: Math.round(tFeatures - t0),
         kmeansMs: Math.round(tKmeans - tFeatures),
         inertia: m.inertia,
@@ -81,7 +83,7 @@ async function run(): Promise<void> {
       };
       if (withReference === 'ref') {
         const rows: number[][] = new Array<number[]>(fm.n);
-        for (let i = 0; i < fm.n; i++) rows[i] = Array.from(X.subarray(i * fm.d, (i + 1) * fm.d));
+        for (let i = 0; i < fm.n; i++) rows[i] = Array.from(X.subarray(i * d, (i + 1) * d));
         const r0 = performance.now();
         const ref = mlKmeans(rows, k, { seed: 42, initialization: 'kmeans++', maxIterations: 300 });
         figures.mlKmeansMs = Math.round(performance.now() - r0);

@@ -1,7 +1,8 @@
 /**
- * The fitted transform from raw features to the model's space: median
- * imputation, log1p where the spec says, then standardization. Fitted on the
- * training rows, saved with the model, so new customers transform identically.
+ * The transform models saved before the prep step (src/features/prep.ts) kept:
+ * median imputation, log1p where the spec says, then standardization. Such a
+ * model now loads as the equivalent Prep (prepFromLegacyScaler); this stays as
+ * the reference that equivalence is tested against.
  */
 import type { Transform } from './build.js';
 
