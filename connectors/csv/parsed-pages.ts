@@ -86,6 +86,8 @@ class PageWriter {
   private ns = 0;
   /** the strings, appended (a rope V8 flattens once when the page is posted or read) */
   private text = '';
+  /** flattened pieces of `text` from earlier batches of the page */
+  private readonly settled: string[] = [];
   private readonly symbolIndex = new Map<string, number>();
   private readonly symbols: string[] = [];
   private readonly idPrefix: string;
@@ -205,6 +207,17 @@ class PageWriter {
     }
   }
 
+  /**
+   * Flattens the appended strings into one, between batches of a big page: a rope of a
+   * page's worth of pieces survives every collection in mid-page, and copying it costs.
+   */
+  settle(): void {
+    if (this.text.length === 0) return;
+    this.text.charCodeAt(0);
+    this.settled.push(this.text);
+    this.text = '';
+  }
+
   finish(checkpoint: Checkpoint): PackedPage {
     return {
       stream: this.stream,
@@ -213,7 +226,7 @@ class PageWriter {
       count: this.count,
       tags: this.tags.slice(0, this.nt),
       nums: this.nums.slice(0, this.nn),
-      text: this.text,
+      text: this.settled.length > 0 ? this.settled.join('') + this.text : this.text,
       lens: this.lens.slice(0, this.ns),
       symbols: this.symbols,
       rejected: this.rejected,
@@ -349,18 +362,39 @@ export function unpackPage(p: PackedPage): Page {
 
 const NO_CELLS: string[] = [];
 
-/** Reads, parses and maps one stream: packed pages of ParseResults. */
+/** Rows parsed at a time; a bigger page is packed from several of these. */
+const PARSE_ROWS = 5_000;
+
+/**
+ * The rows a page is read in: a divisor of the page size (so pages keep their size) of at
+ * most PARSE_ROWS and at least a fifth of it; else the page size (one read per page).
+ */
+export function readRows(pageSize: number): number {
+  if (pageSize <= PARSE_ROWS) return pageSize;
+  for (let r = PARSE_ROWS; r >= PARSE_ROWS / 5; r--) if (pageSize % r === 0) return r;
+  return pageSize;
+}
+
+/**
+ * Reads, parses and maps one stream: packed pages of ParseResults. A big page is read
+ * and mapped a few thousand rows at a time into one packed page: the parsed cells of
+ * 50,000 rows alive at once outgrow the young generation, and collecting them cost
+ * more than the parsing.
+ */
 export async function* packedPages(
   o: ParsedPagesOptions,
   signal: AbortSignal,
   progress?: (done: number, total?: number) => void,
 ): AsyncGenerator<PackedPage> {
   const map = o.stream === 'contacts' ? mapContact : mapTransaction;
+  const step = readRows(o.pageSize);
   let size = { tags: 0, nums: 0, strs: 0 };
-  for await (const b of readCsvBatches({ ...o, delimiter: o.config.delimiter, signal, progress })) {
-    const w = new PageWriter(o.stream, o.connector, b.file, size);
-    // one row object for the page (the mappers keep nothing of it), and each parsed row let go
-    // once mapped, so a collection in mid-page has less to keep
+  let w: PageWriter | undefined;
+  let inPage = 0;
+  for await (const b of readCsvBatches({ ...o, pageSize: step, delimiter: o.config.delimiter, signal, progress })) {
+    w ??= new PageWriter(o.stream, o.connector, b.file, size);
+    // one row object for the batch (the mappers keep nothing of it), and each parsed row let go
+    // once mapped, so a collection in mid-batch has less to keep
     const row: CsvRow = { file: b.file, line: 0, header: b.header, cells: NO_CELLS };
     const rows = b.rows;
     for (let i = 0; i < rows.length; i++) {
@@ -369,8 +403,16 @@ export async function* packedPages(
       rows[i] = NO_CELLS;
       w.add(map(row, o.connector, o.config), row.line);
     }
+    inPage += rows.length;
+    // a short batch is the file's end, or a cut the reader made (huge rows, a parse error next): the page ends with it
+    if (inPage < o.pageSize && rows.length === step && b.checkpoint.done !== true) {
+      w.settle();
+      continue;
+    }
     const page = w.finish(b.checkpoint);
     size = { tags: page.tags.length, nums: page.nums.length, strs: page.lens.length };
+    w = undefined;
+    inPage = 0;
     yield page;
   }
 }

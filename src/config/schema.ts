@@ -126,8 +126,8 @@ export const pushSchema = z.strictObject({
 });
 
 export const syncSchema = z.strictObject({
-  /** Records per page (one transaction each). */
-  pageSize: z.number().int().min(1).max(100_000).default(5_000),
+  /** Records per page (one transaction each); unset, each stream uses its own default (DEFAULT_PAGE_SIZE, or the stream's). */
+  pageSize: z.number().int().min(1).max(100_000).optional(),
   /** Fail the run when more than this share of records is quarantined. */
   maxRejectedShare: z.number().min(0).max(1).default(0.2),
 });
@@ -260,7 +260,7 @@ export const configSchema = z.strictObject({
   store: z.string().min(1).default('./data/segsync.db'),
   log: logSchema.default({ level: 'info', file: './data/segsync.log' }),
   connectors: z.array(connectorEntrySchema).min(1, 'configure at least one connector'),
-  sync: syncSchema.default({ pageSize: 5_000, maxRejectedShare: 0.2 }),
+  sync: syncSchema.default({ maxRejectedShare: 0.2 }),
   features: featuresSchema.default(featuresSchema.parse({})),
   segmentation: segmentationSchema.default(segmentationSchema.parse({})),
   push: pushSchema.default({ maxChurn: 0.3, targets: [] }),

@@ -46,7 +46,12 @@ export interface Stream<C, T> {
   read(ctx: ConnectorContext<C>, from: Checkpoint | undefined, opts: ReadOptions): AsyncIterable<Page>;
   /** zod on the CRM's shape, then a pure map to the canonical record. */
   parse(raw: unknown, ctx: { connector: string; config: C }): ParseResult<T>;
+  /** Records per page when the config sets none (DEFAULT_PAGE_SIZE when this is unset too). */
+  defaultPageSize?: number;
 }
+
+/** Records per page when neither the config nor the stream says. */
+export const DEFAULT_PAGE_SIZE = 5_000;
 
 export interface SegmentRef {
   /** stable segment id */

@@ -3,7 +3,7 @@
  * the bad ones), and commit records, rejections and the checkpoint in ONE
  * transaction per page. Contacts sync before transactions so links resolve.
  */
-import type { AnyConnector, Checkpoint, ConnectorContext } from '../connector/contract.js';
+import { DEFAULT_PAGE_SIZE, type AnyConnector, type Checkpoint, type ConnectorContext } from '../connector/contract.js';
 import type { Contact, Rejected, Transaction } from '../core/records.js';
 import type { ConnectorConfig } from '../config/schema.js';
 import type { Logger } from '../core/logger.js';
@@ -27,7 +27,8 @@ export interface SyncDeps {
   progress: Progress;
   retry: RetryPolicy;
   baseDir: string;
-  pageSize: number;
+  /** from the config; unset, each stream's default */
+  pageSize: number | undefined;
   now: () => Date;
 }
 
@@ -74,7 +75,7 @@ export async function syncConnector(
       progress: (done, total) => task.update(done, total),
     };
     try {
-      for await (const page of stream.read(ctx, from, { full: opts.full, pageSize: deps.pageSize })) {
+      for await (const page of stream.read(ctx, from, { full: opts.full, pageSize: deps.pageSize ?? stream.defaultPageSize ?? DEFAULT_PAGE_SIZE })) {
         const accepted: (Contact | Transaction)[] = [];
         const locations: (string | undefined)[] = [];
         const rejected: Rejected[] = [];

@@ -11,6 +11,9 @@ import { cli, cliAsync, tempProject, writeCsvConfig } from './helpers.js';
 
 type Snapshot = Record<string, unknown[]>;
 
+/** Pages small enough that every kill point falls between commits (the CSV defaults make a few big pages). */
+const PAGES = 'sync: { pageSize: 1000 }';
+
 function snapshot(dbFile: string): Snapshot {
   const db = new Database(dbFile, { readonly: true });
   try {
@@ -76,7 +79,7 @@ describe('SIGKILL during sync, then rerun', () => {
     txSize = statSync(join(source, 'data/transactions.csv')).size;
     contactsSize = statSync(join(source, 'data/contacts.csv')).size;
     const ref = tempProject('segsync-kill-ref-');
-    writeCsvConfig(ref);
+    writeCsvConfig(ref, PAGES);
     cpSync(join(source, 'data'), join(ref, 'data'), { recursive: true, preserveTimestamps: true });
     const r = cli(['sync'], { cwd: ref });
     expect(r.code, r.stderr).toBe(0);
@@ -93,7 +96,7 @@ describe('SIGKILL during sync, then rerun', () => {
   for (const [stream, share] of points) {
     it(`killed at ${share * 100}% of ${stream}: the rerun gives the same store`, async () => {
       const dir = tempProject('segsync-kill-');
-      writeCsvConfig(dir);
+      writeCsvConfig(dir, PAGES);
       mkdirSync(join(dir, 'data'));
       cpSync(join(source, 'data'), join(dir, 'data'), { recursive: true, preserveTimestamps: true });
       const size = stream === 'contacts' ? contactsSize : txSize;

@@ -52,7 +52,7 @@ describe('parseConfig: a valid config', () => {
     expect(c.connectors).toHaveLength(1);
     expect(c.connectors[0]).toMatchObject({ name: 'files', type: 'csv' });
     expect(c.connectors[0]?.settings).toMatchObject({ contacts: './data/contacts.csv', delimiter: ',', defaultCurrency: 'USD' });
-    expect(c.sync.pageSize).toBeGreaterThan(0);
+    expect(c.sync.pageSize).toBeUndefined(); // each stream has its own default
     expect(c.sync.maxRejectedShare).toBeGreaterThan(0);
     expect(c.segmentation.k).toEqual({ min: 3, max: 8 });
     expect(c.segmentation.algorithm).toBe('auto');

@@ -13,7 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { csvConfigSchema } from '../../../connectors/csv/config.js';
 import { mapContact, mapTransaction } from '../../../connectors/csv/map.js';
 import type * as inlineModule from '../../../connectors/csv/parsed-pages.js';
-import { mapPagesInline, type CsvStreamName, type ParsedPagesOptions } from '../../../connectors/csv/parsed-pages.js';
+import { mapPagesInline, readRows, type CsvStreamName, type ParsedPagesOptions } from '../../../connectors/csv/parsed-pages.js';
 import { readCsvPages, type CsvCheckpoint, type CsvRow } from '../../../connectors/csv/read.js';
 import { UserError } from '../../../src/core/errors.js';
 import type { Page } from '../../../src/connector/contract.js';
@@ -114,6 +114,22 @@ describe('CSV pages, inline (this thread)', () => {
       }
     });
   }
+
+  it('packs a page bigger than a read from several reads, with the same pages as one read per page', async () => {
+    const f = join(dir, 'big.csv');
+    const rows = Array.from({ length: 12_345 }, (_, i) => (i % 1000 === 7 ? `t${i},c1,N/A,USD,2025-03-01,won,"x\ny"` : `t${i},c${i % 50},${i}.25,USD,2025-03-01T10:00:00Z,won,web`));
+    writeFileSync(f, `${TRANSACTIONS.split('\n')[0]}\n${rows.join('\n')}\n`);
+    expect(readRows(10_000)).toBe(5_000);
+    expect(readRows(9_999)).toBe(3_333);
+    expect(readRows(10_007)).toBe(10_007);
+    for (const pageSize of [10_000, 6_000]) {
+      const o = options('transactions', f, pageSize);
+      const got = await inline(o);
+      const raw = await collect(readCsvPages({ ...o, delimiter: ',', signal: new AbortController().signal }));
+      expect(got.pages.map((p) => p.records.length)).toEqual(raw.pages.map((p) => p.records.length));
+      expect(got.pages).toEqual(raw.pages.map((p) => ({ records: (p.records as CsvRow[]).map((r) => mapTransaction(r, 'files', o.config)), checkpoint: p.checkpoint })));
+    }
+  });
 
   it('names rows by the line they start on, and checkpoints the next one', async () => {
     const f = join(dir, 'lines.csv');
