@@ -3,6 +3,7 @@
  * JSON line: { phase, ms, maxRssMb, ...figures }.
  */
 import { rmSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import Database from 'better-sqlite3';
 import { kmeans as mlKmeans } from 'ml-kmeans';
 import { main } from '../src/cli/main.js';
@@ -53,10 +54,34 @@ async function run(): Promise<void> {
       return;
     }
     case 'sync': {
-      const [config] = args as [string];
+      const [config, storeFile] = args as [string, string];
+      const start = Date.now();
+      const cpu0 = process.cpuUsage();
+      const load = loadavg()[0];
       const t0 = performance.now();
       const code = await main(['--config', config, '--json', 'sync', '--full']);
-      report({ ms: Math.round(performance.now() - t0), exitCode: code });
+      const ms = Math.round(performance.now() - t0);
+      const cpu = process.cpuUsage(cpu0);
+      // each page commit stamps its stream's cursor: the last stamp is when the stream ended
+      const db = new Database(storeFile, { readonly: true });
+      const ended = new Map(
+        db
+          .prepare<[], { stream: string; updated_at: string }>('SELECT stream, updated_at FROM sync_state')
+          .all()
+          .map((r) => [r.stream, Date.parse(r.updated_at)]),
+      );
+      db.close();
+      const contactsEnd = ended.get('contacts') ?? start;
+      report({
+        ms,
+        exitCode: code,
+        // both threads (parser worker and store writer), so a busy machine shows as wall time above CPU time
+        cpuMs: Math.round((cpu.user + cpu.system) / 1000),
+        contactsMs: contactsEnd - start,
+        transactionsMs: (ended.get('transactions') ?? contactsEnd) - contactsEnd,
+        loadBefore: Number(load?.toFixed(1)),
+        loadAfter: Number(loadavg()[0]?.toFixed(1)),
+      });
       return;
     }
     case 'features-kmeans': {
