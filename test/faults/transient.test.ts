@@ -114,4 +114,35 @@ describe('transient faults during sync and push', () => {
       for (const [k, c] of m) expect(c, `${crm} ${k}`).toEqual({ adds: 1, removes: 0 });
     }
   });
+
+  it('an answer slower than the request timeout (Salesforce, after the member insert was applied): retried, the same end state', async () => {
+    // real waiting here (the timeout is jsforce's timer): one late answer, just past the 5 s minimum
+    const cleanW = await startWorld({ seed: 4, salesforce: ['requestTimeoutSeconds: 5'] });
+    worlds.push(cleanW);
+    fakeClock(4);
+    const a = openSession(cleanW, fakeClock(4).retry);
+    expect((await runPipeline(a)).status).toBe('succeeded');
+    a.close();
+    const want = endState(cleanW, { contactStamps: false });
+
+    const w = await startWorld({ seed: 4, salesforce: ['requestTimeoutSeconds: 5'] });
+    worlds.push(w);
+    const { retry } = fakeClock(4);
+    let late = 0;
+    w.sf.interceptors.unshift((r) => {
+      const type = (r.body as { records?: { attributes?: { type?: string } }[] } | undefined)?.records?.[0]?.attributes?.type;
+      if (late > 0 || r.method !== 'POST' || type !== 'CampaignMember') return undefined;
+      late++;
+      return { kind: 'delay', ms: 5_600 };
+    });
+    const s = openSession(w, retry);
+    const end = await runPipeline(s);
+    s.close();
+    expect(end.status, end.error).toBe('succeeded');
+    expect(late).toBe(1);
+    // the insert went out twice: the late one applied, the retry met DUPLICATE_VALUE
+    expect(w.sf.requests.filter((r) => r.method === 'POST' && (r.body as { records?: { attributes?: { type?: string } }[] }).records?.[0]?.attributes?.type === 'CampaignMember')).toHaveLength(2);
+    expect(endState(w, { contactStamps: false })).toEqual(want);
+    for (const [k, c] of membershipChanges(w).salesforce) expect(c, k).toEqual({ adds: 1, removes: 0 });
+  }, 60_000);
 });
