@@ -60,19 +60,26 @@ export function normalizeDate(raw: string | number | null | undefined, field: st
 
 const DAYS = [0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
+/** The digit at `i` (0-9), or NaN: numbers read from char codes, no substrings (this runs for every date of every row). */
+function digit(s: string, i: number): number {
+  const c = s.charCodeAt(i) - 48;
+  return c >= 0 && c <= 9 ? c : Number.NaN;
+}
+const two = (s: string, i: number): number => digit(s, i) * 10 + digit(s, i + 1);
+
 /** The common shape "YYYY-MM-DDTHH:MM:SS[.sss]Z", checked and converted without Date parsing (hot path). */
 function fastUtc(s: string): string | undefined {
   const len = s.length;
   if ((len !== 20 && len !== 24) || s.charCodeAt(len - 1) !== 90 /* Z */ || s[4] !== '-' || s[7] !== '-' || s[10] !== 'T' || s[13] !== ':' || s[16] !== ':') return undefined;
-  for (const i of [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18]) {
-    const c = s.charCodeAt(i);
-    if (c < 48 || c > 57) return undefined;
-  }
-  if (len === 24 && (s[19] !== '.' || !/^\d{3}$/.test(s.slice(20, 23)))) return undefined;
-  const y = +s.slice(0, 4);
-  const mo = +s.slice(5, 7);
-  const d = +s.slice(8, 10);
-  if (mo < 1 || mo > 12 || d < 1 || d > (DAYS[mo] as number) || +s.slice(11, 13) > 23 || +s.slice(14, 16) > 59 || +s.slice(17, 19) > 59) return undefined;
+  if (len === 24 && (s[19] !== '.' || Number.isNaN(digit(s, 20) + digit(s, 21) + digit(s, 22)))) return undefined;
+  const y = two(s, 0) * 100 + two(s, 2);
+  const mo = two(s, 5);
+  const d = two(s, 8);
+  const h = two(s, 11);
+  const mi = two(s, 14);
+  const sec = two(s, 17);
+  // NaN (a non-digit) fails every comparison, so it is caught here too
+  if (!(y >= 0 && mo >= 1 && mo <= 12 && d >= 1 && d <= (DAYS[mo] as number) && h >= 0 && h <= 23 && mi >= 0 && mi <= 59 && sec >= 0 && sec <= 59)) return undefined;
   if (mo === 2 && d === 29 && !(y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0))) return undefined;
   return len === 24 ? s : `${s.slice(0, 19)}.000Z`;
 }

@@ -126,13 +126,14 @@ describe('normalizeDate', () => {
     ['2025-04-31T00:00:00.000Z'],
     ['2025-01-01T24:00:00Z'],
     ['2025-01-01T23:60:00Z'],
+    ['2025-01-01T23:59:61Z'],
   ])('rejects the impossible date %j with a reason naming the field', (raw) => {
     const r = reason(normalizeDate(raw, 'updated_at'));
     expect(r.startsWith('bad date')).toBe(true);
     expect(r).toContain('updated_at');
   });
 
-  it.each([['31/12/2024'], ['12/31/2024'], ['yesterday'], ['2024-1-5'], ['20240105'], ['2024-03-05T10']])(
+  it.each([['31/12/2024'], ['12/31/2024'], ['yesterday'], ['2024-1-5'], ['20240105'], ['2024-03-05T10'], ['2024-03-05T1a:00:00Z'], ['2O24-03-05T10:00:00Z'], ['2024-03-05T10:00:00.1x3Z']])(
     'rejects the non-ISO %j',
     (raw) => {
       const r = reason(normalizeDate(raw, 'created_at'));
