@@ -271,6 +271,13 @@ realtime:
     runStatuses: runs.reduce<Record<string, number>>((m, r) => ({ ...m, [r.status]: (m[r.status] ?? 0) + 1 }), {}),
     appliedWithinMs: { p50: Number(pct(waits, 50).toFixed(0)), max: Number((waits[waits.length - 1] ?? NaN).toFixed(0)) },
     drainSeconds: Number(drainSeconds.toFixed(1)),
+    /** median time of a run's steps (store the fetched contacts, assign, push) */
+    runStepMsMedian: Object.fromEntries(
+      (['store', 'assign', 'push'] as const).map((k) => {
+        const v = Float64Array.from(runs.map((r) => Number((r.counts.ms as Record<string, number> | undefined)?.[k] ?? NaN)).filter(Number.isFinite)).sort();
+        return [k, Number(pct(v, 50).toFixed(0))];
+      }),
+    ),
     hubspotBatchReads: hub.reads(),
     serveExit: code,
     cpus: cpus().length,

@@ -81,8 +81,9 @@ export async function runPush(deps: PushDeps, opts: PushOptions): Promise<PushRe
   }
 
   const lastPushed = store.models.getMeta('pushed_model_id');
-  const current = store.models.memberships(model.id);
-  const churn = lastPushed !== undefined && Number(lastPushed) !== model.id ? churnBetween(store.models.memberships(Number(lastPushed)), current) : null;
+  // every membership of two models: read only when the model changed since the last push
+  const churn =
+    lastPushed !== undefined && Number(lastPushed) !== model.id ? churnBetween(store.models.memberships(Number(lastPushed)), store.models.memberships(model.id)) : null;
   const held = churn !== null && churn > config.push.maxChurn && !opts.approve;
 
   const segments = store.models.segments({ includeRetired: true });

@@ -33,6 +33,8 @@ export interface AssignPushCounts {
   removed: number;
   /** why nothing was assigned, when nothing was */
   note?: string;
+  /** time of the steps */
+  ms?: { store?: number; assign: number; push?: number };
   push?: Record<string, unknown>;
 }
 
@@ -48,6 +50,9 @@ export async function assignAndPush(ctx: JobContext, runId: number, customers: R
     return { counts, status: 'succeeded' };
   }
   const ids = [...customers];
+  // let the server answer waiting webhook deliveries between the synchronous steps
+  await yieldToIo();
+  const t0 = performance.now();
   let a: ReturnType<typeof assignCustomers>;
   try {
     a = assignCustomers(ctx.store, ctx.config, ids, { now: ctx.now, logger: ctx.logger });
@@ -62,11 +67,17 @@ export async function assignAndPush(ctx: JobContext, runId: number, customers: R
   counts.assigned = a.assigned;
   counts.moved = a.moved.length;
   counts.removed = a.removed.length;
+  counts.ms = { assign: Math.round(performance.now() - t0) };
   if (ctx.config.push.targets.length === 0 || ctx.signal.aborted) return { counts, status: 'succeeded' };
+  await yieldToIo();
+  const t1 = performance.now();
   const r = await runPush(ctx, { runId, dryRun: false, approve: false, signal: ctx.signal, customers: ids });
+  counts.ms.push = Math.round(performance.now() - t1);
   counts.push = pushCounts(r);
   return { counts, status: pushStatus(r) };
 }
+
+const yieldToIo = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 function connectorContext(ctx: JobContext, conn: ConnectorConfig): ConnectorContext<unknown> {
   return {
@@ -126,12 +137,16 @@ export async function applyChangeBatch(ctx: JobContext, runId: number, conn: Con
     if (r.ok) transactions.push(r.record);
     else rejectedTxs.push(r.rejected);
   }
+  await yieldToIo();
+  const tStore = performance.now();
   const touched = new Set<string>();
   const now = ctx.now().toISOString();
   const removed = [...new Set([...plan.remove, ...fetched.gone])];
   const c = store.sync.applyChanges({ runId, connector: conn.name, stream: 'contacts', contacts, deleted: removed, rejected: rejectedContacts, now, touched });
   const t = store.sync.applyChanges({ runId, connector: conn.name, stream: 'transactions', transactions, rejected: rejectedTxs, now, touched });
+  const storeMs = Math.round(performance.now() - tStore);
   const ap = await assignAndPush(ctx, runId, touched);
+  if (ap.counts.ms) ap.counts.ms = { store: storeMs, ...ap.counts.ms } as typeof ap.counts.ms;
   // aborted mid-push: the events stay pending and the next start applies them again (idempotent)
   if (!ctx.signal.aborted) store.changes.markDone(events.map((e) => e.seq), runId, Date.now());
   const counts = {

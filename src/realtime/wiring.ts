@@ -56,6 +56,10 @@ export function startRealtime(o: { config: Config; registry: Registry; runner: J
     ...(webhooks ? { webhooks } : {}),
     describe,
     start() {
+      if (processor || targets.length) {
+        const t0 = Date.now();
+        if (o.store.changes.ensureContactIndex()) o.logger.info({ ms: Date.now() - t0 }, 'indexed transactions by contact for real-time assignment');
+      }
       processor?.start();
       poller.start();
     },
