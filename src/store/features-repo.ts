@@ -27,10 +27,16 @@ const onlyArgs = (only: readonly string[] | undefined): string[] => (only ? [JSO
 
 export function createFeaturesRepo(db: Db) {
   return {
-    /** Customers with at least one live contact, sorted by id (a stable row order for the matrix). */
+    /**
+     * Customers with at least one live contact, sorted by id (a stable row order for the matrix).
+     * A full read scans the table and sorts: walking the customer_id index costs a table
+     * lookup per contact for deleted_at, about twice as slow at 1,000,000 contacts.
+     */
     activeCustomerIds(only?: readonly string[]): string[] {
       return db
-        .prepare<string[], string>(`SELECT DISTINCT customer_id FROM contacts WHERE deleted_at IS NULL${only ? ` AND ${ONLY}` : ''} ORDER BY customer_id`)
+        .prepare<string[], string>(
+          `SELECT DISTINCT customer_id FROM contacts${only ? '' : ' NOT INDEXED'} WHERE deleted_at IS NULL${only ? ` AND ${ONLY}` : ''} ORDER BY customer_id`,
+        )
         .pluck()
         .all(...onlyArgs(only));
     },

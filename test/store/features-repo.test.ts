@@ -40,4 +40,17 @@ describe('wonAggregates', () => {
     });
     store.close();
   });
+
+  it('lists live customers sorted and distinct, read in full or for named customers', () => {
+    const store = openTestStore(tempDir());
+    seedStore(store, { customers: 30, idle: 4, connector: 'files' });
+    seedStore(store, { customers: 10, seed: 3, connector: 'crm' });
+    store.sync.commitPage({ runId: 0, connector: 'files', stream: 'contacts', rejected: [], checkpoint: { t: 3 }, now: NOW, deleted: ['c000020', 'c000003'] });
+    const all = store.features.activeCustomerIds();
+    // c000003 lives on through its crm contact; c000020 had only the files one
+    expect(all.length).toBe(33);
+    expect(all).toEqual([...new Set(all)].sort());
+    expect(store.features.activeCustomerIds(all.slice(5, 9))).toEqual(all.slice(5, 9));
+    store.close();
+  });
 });
