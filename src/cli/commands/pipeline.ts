@@ -177,7 +177,8 @@ export async function runCommand(g: GlobalOptions, o: { full?: boolean; dryRun?:
       if (s.ctx.signal.aborted) return { result: { sync }, counts: { sync: syncCounts(sync) } };
       // an incremental run keeps the model and places the synced customers, unless a retrain is due
       const model = s.ctx.store.models.activeModel();
-      const drift = model ? measureDrift(s.ctx, model) : undefined;
+      // a full run retrains anyway: no need to read every customer's features twice
+      const drift = model && o.full !== true ? measureDrift(s.ctx, model) : undefined;
       const retrain = retrainDecision(s.ctx, model, { full: o.full === true, driftReasons: driftReasons(drift) });
       let assign: AssignTouchedOutcome | undefined;
       if (!retrain.retrain) {
