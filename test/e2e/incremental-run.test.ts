@@ -69,5 +69,5 @@ describe('segsync run: retrain or assign', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).not.toContain('retrained');
     expect(again.stdout).toContain('drift against model #');
-  });
+  }, 120_000); // six CLI runs, each a fresh process
 });
