@@ -9,8 +9,9 @@
  * (and no others). A request older than 5 minutes is refused, so a captured
  * delivery cannot be replayed later; within that window the event ids dedupe.
  *
- * Payload: a JSON array of up to 100 events. Contacts are what segments hold,
- * so contact events become ChangeEvents; the rest are counted as ignored.
+ * Payload: a JSON array of up to 100 events. Contact and deal events become
+ * ChangeEvents (a deal is a transaction: a purchase moves its contact's
+ * features); events about other objects are counted as ignored.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
@@ -105,19 +106,25 @@ type HubspotWebhookEvent = z.infer<typeof HubspotWebhookEvent>;
 /** HubSpot sends at most 100 events per request; more is not HubSpot. */
 export const HubspotWebhookBody = z.array(HubspotWebhookEvent).min(1, 'expected at least one event').max(1_000);
 
-const CONTACT_TYPE_ID = '0-1';
+/** Generic "object.*" subscriptions name the object type by id. */
+const TYPE_IDS: Record<string, 'contact' | 'deal'> = { '0-1': 'contact', '0-3': 'deal' };
 
-/** The contact event an event is, in HubSpot's terms: "creation", "merge"... or undefined for other objects. */
-function contactVerb(e: HubspotWebhookEvent): string | undefined {
+/** The object and verb of an event ("contact", "merge"), or undefined for objects segments do not use. */
+function objectVerb(e: HubspotWebhookEvent): { object: 'contact' | 'deal'; verb: string } | undefined {
   const [object, verb] = e.subscriptionType.split('.', 2);
-  if (object === 'contact') return verb;
-  if (object === 'object' && e.objectTypeId === CONTACT_TYPE_ID) return verb;
-  return undefined;
+  if (verb === undefined) return undefined;
+  if (object === 'contact' || object === 'deal') return { object, verb };
+  const typed = object === 'object' && e.objectTypeId !== undefined ? TYPE_IDS[e.objectTypeId] : undefined;
+  return typed ? { object: typed, verb } : undefined;
 }
 
 function toChange(e: HubspotWebhookEvent, i: number): ChangeEvent | undefined | { error: string; field: string } {
-  const verb = contactVerb(e);
-  if (verb === undefined) return undefined;
+  const ov = objectVerb(e);
+  if (ov === undefined) return undefined;
+  const { verb } = ov;
+  // a deal is a transaction: the same verbs, on the other stream
+  const act = (a: 'upsert' | 'delete' | 'merge'): ChangeEvent['action'] => (ov.object === 'deal' ? `transaction.${a}` : a);
+  if (ov.object === 'deal' && verb === 'privacyDeletion') return undefined;
   const base = { eventId: e.eventId, occurredAt: e.occurredAt, mergedIds: [] as string[] };
   const need = (id: string | undefined, field: string): string | { error: string; field: string } =>
     id ?? { error: `a ${e.subscriptionType} event needs ${field}`, field: `${i}.${field}` };
@@ -126,12 +133,12 @@ function toChange(e: HubspotWebhookEvent, i: number): ChangeEvent | undefined | 
     case 'propertyChange':
     case 'restore': {
       const id = need(e.objectId, 'objectId');
-      return typeof id === 'string' ? { ...base, action: 'upsert', objectId: id } : id;
+      return typeof id === 'string' ? { ...base, action: act('upsert'), objectId: id } : id;
     }
     case 'deletion':
     case 'privacyDeletion': {
       const id = need(e.objectId, 'objectId');
-      return typeof id === 'string' ? { ...base, action: 'delete', objectId: id } : id;
+      return typeof id === 'string' ? { ...base, action: act('delete'), objectId: id } : id;
     }
     case 'merge': {
       // the survivor is a new record when HubSpot says so, else the primary
@@ -139,10 +146,10 @@ function toChange(e: HubspotWebhookEvent, i: number): ChangeEvent | undefined | 
       if (live === undefined) return { error: 'a merge event needs primaryObjectId or newObjectId', field: `${i}.primaryObjectId` };
       const absorbed = new Set([...(e.mergedObjectIds ?? []), ...(e.primaryObjectId !== undefined ? [e.primaryObjectId] : []), ...(e.objectId !== undefined ? [e.objectId] : [])]);
       absorbed.delete(live);
-      return { ...base, action: 'merge', objectId: live, mergedIds: [...absorbed].sort() };
+      return { ...base, action: act('merge'), objectId: live, mergedIds: [...absorbed].sort() };
     }
     case 'associationChange': {
-      // a deal (or company) attached to or detached from a contact: re-read the contact
+      // a deal (or company) attached to or detached from a contact, seen from either side: re-read the contact
       const t = e.associationType ?? '';
       const id = /^CONTACT_TO_/.test(t) ? e.fromObjectId : /_TO_CONTACT$/.test(t) ? e.toObjectId : undefined;
       return id === undefined ? undefined : { ...base, action: 'upsert', objectId: id };

@@ -127,16 +127,22 @@ export interface CheckReport {
 }
 
 /**
+ * What a change event asks for. About a contact: upsert (created, changed or
+ * restored), delete (also privacy deletions), merge (see mergedIds). About a
+ * transaction (a HubSpot deal): the same, prefixed "transaction.".
+ */
+export type ChangeAction = 'upsert' | 'delete' | 'merge' | 'transaction.upsert' | 'transaction.delete' | 'transaction.merge';
+
+/**
  * A change a CRM notified (one webhook event), parsed out of the CRM's shape.
- * Only contacts: the run that applies it re-reads the contact and its
- * transactions, so the event need not say what changed.
+ * The run that applies it re-reads the record (a transaction's contact and a
+ * contact's transactions too), so the event need not say what changed.
  */
 export interface ChangeEvent {
   /** the CRM's event id: a redelivery or a replay carries the same one */
   eventId: string;
-  /** upsert: created, changed or restored; delete: deleted (also privacy deletions); merge: see mergedIds */
-  action: 'upsert' | 'delete' | 'merge';
-  /** the contact's external id; for a merge, the contact that survives */
+  action: ChangeAction;
+  /** the record's external id; for a merge, the record that survives */
   objectId: string;
   /** for a merge: the external ids it absorbed (they leave the store and their lists) */
   mergedIds: string[];
@@ -158,12 +164,14 @@ export type WebhookVerdict = { ok: true } | { ok: false; code: 'SIGNATURE_MISSIN
 
 export type ParsedChanges = { ok: true; events: ChangeEvent[]; ignored: number } | { ok: false; message: string; field?: string };
 
-/** What a fetch of changed contacts brings back: raw records for the streams' parse(). */
+/** What a fetch of changed records brings back: raw records for the streams' parse(). */
 export interface FetchedChanges {
   contacts: unknown[];
   transactions: unknown[];
   /** ids that are no longer contacts in the CRM: asked for and not found, or merged into a fetched one */
   gone: string[];
+  /** the same for transactions */
+  goneTransactions: string[];
 }
 
 /** Near-real-time changes: webhooks in, then a targeted re-read of the contacts they name. */
@@ -172,8 +180,8 @@ export interface ChangeFeed<C> {
   verify(req: WebhookRequest, secret: string): WebhookVerdict;
   /** Parses an authenticated body; events about other object types are counted as ignored. */
   parse(body: unknown): ParsedChanges;
-  /** Reads the current state of these contacts and of their transactions. */
-  fetch(ctx: ConnectorContext<C>, externalIds: readonly string[]): Promise<FetchedChanges>;
+  /** Reads the current state of these contacts and transactions, with the transactions of those contacts and the contacts of those transactions. */
+  fetch(ctx: ConnectorContext<C>, ids: { contacts: readonly string[]; transactions: readonly string[] }): Promise<FetchedChanges>;
 }
 
 export interface Connector<C, T = unknown> {

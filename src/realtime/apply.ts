@@ -90,26 +90,42 @@ function connectorContext(ctx: JobContext, conn: ConnectorConfig): ConnectorCont
   };
 }
 
+export interface EventPlan {
+  /** contacts to re-read, and to mark deleted */
+  fetch: string[];
+  remove: string[];
+  /** transactions (deals) to re-read, and to mark deleted */
+  fetchTx: string[];
+  removeTx: string[];
+}
+
 /**
- * What a batch of events asks for, one answer per contact: the newest event
+ * What a batch of events asks for, one answer per record: the newest event
  * about it wins (a contact created then deleted within the burst is deleted);
- * the contacts a merge absorbed are deleted, its survivor is re-read.
+ * the records a merge absorbed are deleted, its survivor is re-read.
  */
-export function planEvents(events: readonly StoredChange[]): { fetch: string[]; remove: string[] } {
-  const last = new Map<string, { kind: 'fetch' | 'remove'; at: number; seq: number }>();
-  const put = (id: string, kind: 'fetch' | 'remove', e: StoredChange): void => {
-    const cur = last.get(id);
-    if (!cur || e.occurredAt > cur.at || (e.occurredAt === cur.at && e.seq > cur.seq)) last.set(id, { kind, at: e.occurredAt, seq: e.seq });
+export function planEvents(events: readonly StoredChange[]): EventPlan {
+  const last = { contact: new Map<string, { kind: 'fetch' | 'remove'; at: number; seq: number }>(), transaction: new Map<string, { kind: 'fetch' | 'remove'; at: number; seq: number }>() };
+  const put = (object: 'contact' | 'transaction', id: string, kind: 'fetch' | 'remove', e: StoredChange): void => {
+    const m = last[object];
+    const cur = m.get(id);
+    if (!cur || e.occurredAt > cur.at || (e.occurredAt === cur.at && e.seq > cur.seq)) m.set(id, { kind, at: e.occurredAt, seq: e.seq });
   };
   for (const e of events) {
-    if (e.action === 'delete') put(e.objectId, 'remove', e);
-    else put(e.objectId, 'fetch', e);
-    if (e.action === 'merge') for (const m of e.mergedIds) put(m, 'remove', e);
+    const object = e.action.startsWith('transaction.') ? 'transaction' : 'contact';
+    const verb = e.action.replace('transaction.', '');
+    put(object, e.objectId, verb === 'delete' ? 'remove' : 'fetch', e);
+    if (verb === 'merge') for (const m of e.mergedIds) put(object, m, 'remove', e);
   }
-  const fetch: string[] = [];
-  const remove: string[] = [];
-  for (const [id, v] of last) (v.kind === 'fetch' ? fetch : remove).push(id);
-  return { fetch: fetch.sort(), remove: remove.sort() };
+  const split = (m: Map<string, { kind: 'fetch' | 'remove' }>): [string[], string[]] => {
+    const f: string[] = [];
+    const r: string[] = [];
+    for (const [id, v] of m) (v.kind === 'fetch' ? f : r).push(id);
+    return [f.sort(), r.sort()];
+  };
+  const [fetch, remove] = split(last.contact);
+  const [fetchTx, removeTx] = split(last.transaction);
+  return { fetch, remove, fetchTx, removeTx };
 }
 
 /** One webhook batch: fetch, store, assign, push; the events are marked done only when all of it went through. */
@@ -119,7 +135,10 @@ export async function applyChangeBatch(ctx: JobContext, runId: number, conn: Con
   if (!feed) throw new Error(`connector type ${def.type} has no change feed`);
   const { store } = ctx;
   const plan = planEvents(events);
-  const fetched = plan.fetch.length ? await feed.fetch(connectorContext(ctx, conn), plan.fetch) : { contacts: [], transactions: [], gone: [] };
+  const fetched =
+    plan.fetch.length || plan.fetchTx.length
+      ? await feed.fetch(connectorContext(ctx, conn), { contacts: plan.fetch, transactions: plan.fetchTx })
+      : { contacts: [], transactions: [], gone: [], goneTransactions: [] };
   if (ctx.signal.aborted) return { result: null, counts: { events: events.length, interrupted: true } };
 
   const contacts: Contact[] = [];
@@ -143,7 +162,8 @@ export async function applyChangeBatch(ctx: JobContext, runId: number, conn: Con
   const now = ctx.now().toISOString();
   const removed = [...new Set([...plan.remove, ...fetched.gone])];
   const c = store.sync.applyChanges({ runId, connector: conn.name, stream: 'contacts', contacts, deleted: removed, rejected: rejectedContacts, now, touched });
-  const t = store.sync.applyChanges({ runId, connector: conn.name, stream: 'transactions', transactions, rejected: rejectedTxs, now, touched });
+  const removedTx = [...new Set([...plan.removeTx, ...fetched.goneTransactions])];
+  const t = store.sync.applyChanges({ runId, connector: conn.name, stream: 'transactions', transactions, deleted: removedTx, rejected: rejectedTxs, now, touched });
   const storeMs = Math.round(performance.now() - tStore);
   const ap = await assignAndPush(ctx, runId, touched);
   if (ap.counts.ms) ap.counts.ms = { store: storeMs, ...ap.counts.ms } as typeof ap.counts.ms;
@@ -155,7 +175,7 @@ export async function applyChangeBatch(ctx: JobContext, runId: number, conn: Con
     fetched: fetched.contacts.length,
     deals: fetched.transactions.length,
     upserted: c.upserted + t.upserted,
-    deleted: c.deleted,
+    deleted: c.deleted + t.deleted,
     quarantined: c.quarantined + t.quarantined,
     ...ap.counts,
     latencyMs: Math.max(0, Date.now() - Math.min(...events.map((e) => e.receivedAt))),

@@ -35,6 +35,9 @@ describe('change events', () => {
     const stored = [ev('1', '10', 'upsert', 1), ev('2', '10', 'delete', 2), ev('3', '11', 'delete', 1), ev('4', '11', 'upsert', 3), ev('5', '12', 'merge', 4, ['13', '14']), ev('6', '13', 'upsert', 2)].map(
       (e, i) => ({ ...e, seq: i + 1, receivedAt: 0 }),
     );
-    expect(planEvents(stored)).toEqual({ fetch: ['11', '12'], remove: ['10', '13', '14'] });
+    expect(planEvents(stored)).toEqual({ fetch: ['11', '12'], remove: ['10', '13', '14'], fetchTx: [], removeTx: [] });
+    // deals are planned apart: the same id may be a contact and a deal
+    const deals = [ev('7', '10', 'transaction.upsert', 1), ev('8', '20', 'transaction.merge', 2, ['21']), ev('9', '22', 'transaction.delete', 3)].map((e, i) => ({ ...e, seq: 10 + i, receivedAt: 0 }));
+    expect(planEvents([...stored, ...deals])).toEqual({ fetch: ['11', '12'], remove: ['10', '13', '14'], fetchTx: ['10', '20'], removeTx: ['21', '22'] });
   });
 });

@@ -236,7 +236,7 @@ describe('POST /webhooks/hubspot', () => {
     const replies = [];
     for (const id of [1005, 1008, 1011]) replies.push(await deliver(sign([event('contact.propertyChange', id)])));
     // other objects' events are counted, not applied
-    replies.push(await deliver(sign([{ ...event('deal.propertyChange', 500_001), subscriptionType: 'deal.propertyChange' }])));
+    replies.push(await deliver(sign([event('company.propertyChange', 77)])));
     expect(replies.map((r) => r.body)).toEqual([
       { accepted: 1, duplicates: 0, ignored: 0 },
       { accepted: 1, duplicates: 0, ignored: 0 },
@@ -287,6 +287,29 @@ describe('POST /webhooks/hubspot', () => {
     const txs = storedTransactions(env.store);
     for (const id of absorbed) expect(txs.get(id)?.contactId).toBe('hs:1001');
     expect(membership(env, 1001)).toBeDefined();
+  });
+
+  it('applies deal events: a new won deal re-reads its contact with all its deals, a deleted deal leaves the store', async () => {
+    const { env, processor } = await start();
+    const frequent = membership(env, 1000);
+    expect(membership(env, 1002)).not.toBe(frequent);
+    startBuyingOften(env, 1002, 920_000);
+    const from = env.fake.requests.length;
+    // one deal.creation (the last of the ten) and a generic object.creation for a deal: both name deals
+    const res = await deliver(sign([event('deal.creation', 920_009), { ...event('object.creation', 920_008), objectTypeId: '0-3' }]));
+    expect(res.body).toEqual({ accepted: 2, duplicates: 0, ignored: 0 });
+    await processor.whenIdle();
+    expect(membership(env, 1002)).toBe(frequent);
+    const txs = storedTransactions(env.store);
+    for (let j = 0; j < 10; j++) expect(txs.get(String(920_000 + j))?.contactId, `deal ${920_000 + j}`).toBe('hs:1002');
+    expect(pushedContacts(env, from).lists).toEqual(['1002']);
+    expect(realtimeRuns(env)[0]?.counts).toMatchObject({ events: 2, fetched: 1, moved: 1 });
+
+    env.fake.deals.delete('920003');
+    env.fake.dealContacts.delete('920003');
+    await deliver(sign([event('deal.deletion', 920_003)]));
+    await processor.whenIdle();
+    expect(storedTransactions(env.store).get('920003')?.deleted).toBe(true);
   });
 
   it('applies events left pending by a previous process when it starts', async () => {
