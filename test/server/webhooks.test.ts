@@ -312,6 +312,20 @@ describe('POST /webhooks/hubspot', () => {
     expect(storedTransactions(env.store).get('920003')?.deleted).toBe(true);
   });
 
+  it('respects the churn hold: while a retrained model waits for approval, a webhook run assigns but pushes nothing and ends held', async () => {
+    const { env, processor } = await start();
+    env.config.push.maxChurn = 0;
+    segmentNow(env, 3, 4); // a retrain nobody approved: every push is held until `push --approve`
+    const from = env.fake.requests.length;
+    startBuyingOften(env, 1002, 930_000);
+    await deliver(sign([event('contact.propertyChange', 1002)]));
+    await processor.whenIdle();
+    const run = realtimeRuns(env)[0];
+    expect(run).toMatchObject({ status: 'held', counts: { events: 1, push: { held: true, written: 0 } } });
+    expect(env.fake.writes().filter((r) => env.fake.requests.indexOf(r) >= from)).toEqual([]);
+    expect(env.store.changes.counts('hs')).toEqual({ done: 1, pending: 0 });
+  });
+
   it('applies events left pending by a previous process when it starts', async () => {
     const { env, processor } = await start();
     env.store.changes.enqueue('hs', [{ eventId: 'left-1', action: 'upsert', objectId: '1010', mergedIds: [], occurredAt: Date.now() }], Date.now());
