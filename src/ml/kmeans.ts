@@ -4,9 +4,10 @@
  * greedy k-means++ seeding, relative tolerance, best of `nInit` restarts by
  * inertia, empty clusters re-seeded at the points farthest from their centres.
  *
- * Assignment uses Hamerly's bounds (one upper, one lower bound per point) so
- * most points skip the k-centre scan once clusters settle; the bounds are exact,
- * so labels are those plain Lloyd iterations would give. The rows are cut into
+ * Assignment skips distance computations with exact bounds, so labels are
+ * those plain Lloyd iterations would give: Elkan's (an upper bound and one
+ * lower bound per centre for each row) while they fit in ELKAN_MAX_BOUNDS,
+ * Hamerly's (one upper, one lower per row) beyond. The rows are cut into
  * fixed chunks (kmeans-kernel.ts) that keep their own cluster sums, added up
  * in chunk order; on large data the chunks are shared between this thread and
  * worker threads (kmeans-pool.ts). The chunking never depends on the thread
@@ -126,7 +127,8 @@ export function kmeans(
   const elkan = o.bounds === 'elkan' || (o.bounds === 'auto' && k > 1 && n * k <= ELKAN_MAX_BOUNDS);
   const s = state(data, n, d, k, nChunks, parallel, elkan, o.maxIter);
   const runner = parallel ? poolRunner(s, Math.min(o.threads, nChunks) - 1) : serialRunner(s);
-  const scratch = { a: new Float64Array(n), b: new Float64Array(n) };
+  // k-means++ scratch, only when it seeds.
+  const scratch = o.init === 'kmeans++' ? { a: new Float64Array(n), b: new Float64Array(n) } : undefined;
 
   try {
     let best: KMeansModel | undefined;
@@ -134,7 +136,7 @@ export function kmeans(
       const centers = s.centers;
       if (o.init instanceof Float64Array) centers.set(o.init);
       else if (o.init === 'random') seedRandom(data, d, k, rng, centers, n);
-      else seedKMeansPlusPlus(data, n, d, k, rng, centers, scratch.a, scratch.b);
+      else seedKMeansPlusPlus(data, n, d, k, rng, centers, scratch!.a, scratch!.b);
 
       const r = lloyd(s, runner, o.maxIter, tolAbs);
       if (best === undefined || r.inertia < best.inertia) {

@@ -31,6 +31,14 @@ describe('k-means on worker threads', () => {
     });
   }
 
+  it("Elkan's and Hamerly's bounds give the identical model", () => {
+    const opts = { seed: 4, nInit: 1, tol: 0 };
+    const elkan = kmeans(blobs.data, n, d, 7, { ...opts, bounds: 'elkan', threads: 2 });
+    expect(elkan.iterations).toBeGreaterThan(5);
+    expectIdentical(kmeans(blobs.data, n, d, 7, { ...opts, bounds: 'hamerly', threads: 1 }), elkan);
+    expect(() => kmeans(blobs.data, n, d, 7, { bounds: 'lloyd' as 'elkan' })).toThrow(/bounds/);
+  });
+
   it('takes data over a SharedArrayBuffer without changing the result', () => {
     const shared = new Float64Array(new SharedArrayBuffer(n * d * 8));
     shared.set(blobs.data);
