@@ -41,6 +41,9 @@ function propertiesJson(p: Record<string, unknown>): string {
   return '{}';
 }
 
+/** The index of migration 1, as it is made again after a first load. */
+const CONTACTS_BY_CUSTOMER = 'CREATE INDEX IF NOT EXISTS contacts_customer ON contacts(customer_id)';
+
 /** Rows per statement in a batched insert: one call into SQLite instead of 32, same row-by-row semantics. */
 const BATCH = 32;
 
@@ -214,6 +217,7 @@ export function createSyncRepo(db: Db) {
     return { upserted, deleted, quarantined: rejected.length };
   };
   const commitPage = db.transaction((p: PageWrite): PageCounts => writePage(p, p.checkpoint));
+  const anyContact = db.prepare<[], number>('SELECT 1 FROM contacts LIMIT 1').pluck();
   const applyChanges = db.transaction((p: ChangeWrite): PageCounts => writePage(p, undefined));
 
   return {
@@ -223,6 +227,21 @@ export function createSyncRepo(db: Db) {
     },
     resetCheckpoint(connector: string, stream: string): void {
       delCursor.run(connector, stream);
+    },
+    /**
+     * Before a contacts stream. Into an empty table, contacts load without their index by
+     * customer (random keys: each row's insert lands on its own leaf, and each commit
+     * rewrites every leaf it touched) and finishContacts builds it once, by sorting. Into
+     * a table with rows, the index is made sure of: a first sync killed before
+     * finishContacts leaves it out until then (queries stay right, only slower).
+     */
+    beginContacts(): void {
+      if (anyContact.get() === undefined) db.exec('DROP INDEX IF EXISTS contacts_customer');
+      else db.exec(CONTACTS_BY_CUSTOMER);
+    },
+    /** After a contacts stream, however it ended. */
+    finishContacts(): void {
+      db.exec(CONTACTS_BY_CUSTOMER);
     },
     commitPage: (p: PageWrite): PageCounts => commitPage.immediate(p),
     /** Writes records a change notification brought, with the same rules as a page, leaving every cursor alone. */

@@ -74,6 +74,9 @@ export async function syncConnector(
       baseDir: deps.baseDir,
       progress: (done, total) => task.update(done, total),
     };
+    if (name === 'contacts') deps.store.sync.beginContacts();
+    let failed = false;
+    let failure: unknown;
     try {
       for await (const page of stream.read(ctx, from, { full: opts.full, pageSize: deps.pageSize ?? stream.defaultPageSize ?? DEFAULT_PAGE_SIZE })) {
         const accepted: (Contact | Transaction)[] = [];
@@ -105,9 +108,22 @@ export async function syncConnector(
         counts.pages++;
         for (const r of rejected.slice(0, 3)) log.debug({ location: r.location, reason: r.reason }, 'quarantined');
       }
+    } catch (e) {
+      failed = true;
+      failure = e;
     } finally {
       task.stop();
     }
+    if (name === 'contacts') {
+      try {
+        deps.store.sync.finishContacts();
+      } catch (e) {
+        // the stream's own error is the one to report; the next sync makes the index
+        if (!failed) throw e;
+        log.warn({ err: e }, 'could not rebuild the contacts index after a failed sync');
+      }
+    }
+    if (failed) throw failure;
     log.info({ read: counts.read, upserted: counts.upserted, deleted: counts.deleted, quarantined: counts.quarantined, pages: counts.pages }, `synced ${conn.name}/${name}`);
     out.push(counts);
   }

@@ -233,3 +233,33 @@ describe('commitPage: transactions', () => {
     expect(raw.prepare("SELECT deleted_at FROM transactions WHERE id = 'files:t2'").pluck().get()).toBe(NOW);
   });
 });
+
+describe('contacts index by customer around a first load', () => {
+  const hasIndex = (): boolean => count("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'contacts_customer'") === 1;
+
+  it('loads an empty table without it and builds it after, on the same rows', () => {
+    expect(hasIndex()).toBe(true);
+    store.sync.beginContacts();
+    expect(hasIndex()).toBe(false);
+    store.sync.commitPage(contactsPage([contact('1', { email: 'a@example.com' }), contact('2')]));
+    store.sync.finishContacts();
+    expect(hasIndex()).toBe(true);
+    const plan = raw.prepare<[], { detail: string }>("EXPLAIN QUERY PLAN SELECT id FROM contacts WHERE customer_id = 'x'").all();
+    expect(plan.map((r) => r.detail).join(' ')).toContain('contacts_customer');
+    expect(raw.prepare('PRAGMA integrity_check').pluck().get()).toBe('ok');
+  });
+
+  it('keeps it for a table with rows, and makes it again when a killed first load left it out', () => {
+    store.sync.commitPage(contactsPage([contact('1')]));
+    store.sync.beginContacts();
+    expect(hasIndex()).toBe(true);
+    // a first load killed between its pages: rows, no index
+    store.sync.finishContacts();
+    const rw = new Database(join(dir, 'store.db'));
+    rw.exec('DROP INDEX contacts_customer');
+    rw.close();
+    expect(hasIndex()).toBe(false);
+    store.sync.beginContacts();
+    expect(hasIndex()).toBe(true);
+  });
+});
