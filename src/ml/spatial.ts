@@ -141,6 +141,31 @@ export function buildKdTree(data: Float64Array, n: number, d: number): KdTree {
     }
     return s;
   };
+  /** boxMin, except that it may stop (returning a partial sum > r2) once past r2. */
+  const boxOutside = (id: number, q: Float64Array, qo: number, r2: number): boolean => {
+    let s = 0;
+    const ob = id * d;
+    for (let t = 0; t < d; t++) {
+      const v = q[qo + t]!;
+      const lo = bmin[ob + t]!;
+      const hi = bmax[ob + t]!;
+      const g = v < lo ? lo - v : v > hi ? v - hi : 0;
+      s += g * g;
+      if (s > r2) return true;
+    }
+    return false;
+  };
+  // Squared diagonal of each box: a box fits in a ball of radius r only if
+  // its diagonal is at most 2r, so most nodes skip the farthest-corner test.
+  const diag2 = new Float64Array(nodes);
+  for (let id = 0; id < nodes; id++) {
+    let s = 0;
+    for (let t = 0; t < d; t++) {
+      const w = bmax[id * d + t]! - bmin[id * d + t]!;
+      s += w * w;
+    }
+    diag2[id] = s;
+  }
   const boxMax = (id: number, q: Float64Array, qo: number): number => {
     let s = 0;
     const ob = id * d;
@@ -167,10 +192,10 @@ export function buildKdTree(data: Float64Array, n: number, d: number): KdTree {
     work[sp++] = 0;
     while (sp > 0) {
       const id = work[--sp]!;
-      if (boxMin(id, q, qo) > r2) continue;
+      if (boxOutside(id, q, qo, r2)) continue;
       const lo = start[id]!;
       const hi = end[id]!;
-      if (boxMax(id, q, qo) <= r2) {
+      if (diag2[id]! <= 4 * r2 && boxMax(id, q, qo) <= r2) {
         // The whole box is inside the ball.
         if (out === null) {
           count += hi - lo;
@@ -203,10 +228,10 @@ export function buildKdTree(data: Float64Array, n: number, d: number): KdTree {
     work[sp++] = 0;
     while (sp > 0) {
       const id = work[--sp]!;
-      if (rem[id] === 0 || boxMin(id, q, qo) > r2) continue;
+      if (rem[id] === 0 || boxOutside(id, q, qo, r2)) continue;
       const lo = start[id]!;
       const hi = end[id]!;
-      if (boxMax(id, q, qo) <= r2) {
+      if (diag2[id]! <= 4 * r2 && boxMax(id, q, qo) <= r2) {
         for (let p = lo; p < hi; p++) if (gone[p] === 0) out[count++] = perm[p]!;
       } else if (left[id]! < 0) {
         for (let p = lo; p < hi; p++) if (gone[p] === 0 && dist(p, q, qo) <= r2) out[count++] = perm[p]!;

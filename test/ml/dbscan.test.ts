@@ -265,14 +265,15 @@ describe('spatial indexes', () => {
       const grid = d <= 3 ? buildGrid(x, n, d, 0.5) : undefined;
       const out = new Int32Array(n);
       for (let qi = 0; qi < nq; qi++) {
-        for (const r of [0.1, 0.5]) {
+        // 3: whole boxes inside the ball, counted without looking at their points
+        for (const r of [0.1, 0.5, 3]) {
           const brute: number[] = [];
           for (let j = 0; j < n; j++) {
             let s = 0;
             for (let t = 0; t < d; t++) s += (x[j * d + t]! - queries[qi * d + t]!) ** 2;
             if (s <= r * r) brute.push(j);
           }
-          for (const index of grid === undefined ? [tree] : [tree, grid]) {
+          for (const index of grid === undefined || r > 0.5 ? [tree] : [tree, grid]) {
             const m = index.within(queries, qi * d, r * r, out);
             expect(Array.from(out.subarray(0, m)).sort((a, b) => a - b)).toEqual(brute);
             expect(index.countWithin(queries, qi * d, r * r, 3)).toBe(Math.min(3, brute.length));
