@@ -10,7 +10,6 @@ import { driftReasons, measureDrift, type DriftMeasure } from '../../jobs/drift.
 import { runSegmentation, type SegmentResult } from '../../segment/run.js';
 import { runPush, type PushResult } from '../../push/engine.js';
 import { generateDemo } from '../../demo/generate.js';
-import { writeRunReport } from './report.js';
 import { pushCounts, pushStatus, syncAndAssign, syncCounts } from '../../schedule/jobs.js';
 import type { JobContext } from '../../jobs/context.js';
 import type { RunStatus } from '../../store/runs-repo.js';
@@ -228,7 +227,7 @@ export async function runCommand(g: GlobalOptions, o: { full?: boolean; dryRun?:
       if (w?.location) printLine(`memberships:  ${w.location(w.targetSchema.parse(t), s.config.baseDir)}`);
     }
     printLine(`run log:      ${s.config.log.file}`);
-    if (r.push) printLine(`report:       ${await writeRunReport(s.ctx)}`);
+    if (r.push) printLine(`report:       ${await (await import('./report.js')).writeRunReport(s.ctx)}`);
     printLine(`run:          #${out.runId} ${out.status}`);
     return exitFor(out.status);
   } finally {
