@@ -56,11 +56,23 @@ function batchedInsert(db: Db, head: string, width: number, tail: string): (valu
   const tuple = `(${Array.from({ length: width }, () => '?').join(', ')})`;
   const one = db.prepare(`${head} VALUES ${tuple} ${tail}`);
   const many = db.prepare(`${head} VALUES ${Array.from({ length: BATCH }, () => tuple).join(', ')} ${tail}`);
+  // one parameter array per statement, refilled (binding copies the values): a slice per call
+  // was a page's worth of garbage again
+  const per = BATCH * width;
+  const manyArgs = new Array<unknown>(per);
+  const oneArgs = new Array<unknown>(width);
   return (values) => {
-    const per = BATCH * width;
     let i = 0;
-    for (; i + per <= values.length; i += per) many.run(values.slice(i, i + per));
-    for (; i < values.length; i += width) one.run(values.slice(i, i + width));
+    for (; i + per <= values.length; i += per) {
+      for (let k = 0; k < per; k++) manyArgs[k] = values[i + k];
+      many.run(manyArgs);
+    }
+    for (; i < values.length; i += width) {
+      for (let k = 0; k < width; k++) oneArgs[k] = values[i + k];
+      one.run(oneArgs);
+    }
+    // no strings of the page kept alive until the next one
+    manyArgs.fill(undefined);
   };
 }
 
