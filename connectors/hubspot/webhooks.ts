@@ -159,8 +159,13 @@ function toChange(e: HubspotWebhookEvent, i: number): ChangeEvent | undefined | 
   }
 }
 
-/** Parses an authenticated body into contact change events. */
-export function parseWebhookBody(body: unknown): ParsedChanges {
+/**
+ * Parses an authenticated body into change events. With `account` (the HubSpot
+ * portal id), events from other portals are ignored: a public app installed in
+ * several portals delivers all of them to one URL, and their ids mean other
+ * records than this connector's.
+ */
+export function parseWebhookBody(body: unknown, opts: { account?: string } = {}): ParsedChanges {
   const r = HubspotWebhookBody.safeParse(body);
   if (!r.success) {
     const issue = r.error.issues[0];
@@ -170,6 +175,10 @@ export function parseWebhookBody(body: unknown): ParsedChanges {
   const events: ChangeEvent[] = [];
   let ignored = 0;
   for (const [i, e] of r.data.entries()) {
+    if (opts.account !== undefined && e.portalId !== undefined && String(e.portalId) !== opts.account) {
+      ignored++;
+      continue;
+    }
     const c = toChange(e, i);
     if (c === undefined) ignored++;
     else if ('error' in c) return { ok: false, message: `not a HubSpot webhook payload: ${c.field}: ${c.error}`, field: c.field };

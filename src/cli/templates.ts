@@ -84,6 +84,7 @@ privacy:
 #   hubspot:                  # HubSpot webhooks at POST /webhooks/hubspot (v3 signature checked)
 #     clientSecret: \${HUBSPOT_CLIENT_SECRET}
 #     # connector: hubspot    # needed when several HubSpot connectors are configured
+#     # portalId: 12345678    # a public app: apply only this portal's events
 #     # publicUrl: https://segsync.example.com/webhooks/hubspot   # when a proxy changes the URL
 #   poll:                     # short incremental polls (Salesforce: SystemModstamp)
 #     - { connector: salesforce, every: 1m }

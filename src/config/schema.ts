@@ -232,6 +232,8 @@ export const hubspotWebhooksSchema = z.strictObject({
   connector: z.string().min(1).optional(),
   /** The HubSpot app's client secret: it signs every delivery (use ${HUBSPOT_CLIENT_SECRET}). */
   clientSecret: z.string().min(1, 'is empty: set it to the app client secret'),
+  /** Only events from this HubSpot portal (account) are applied; others are acknowledged and ignored (a public app installed in several portals). */
+  portalId: z.number().int().positive().optional(),
   /** The URL HubSpot calls, when a proxy in front changes it (the signature covers it). */
   publicUrl: z.url({ message: 'expected the full URL configured in HubSpot, e.g. https://segsync.example.com/webhooks/hubspot' }).optional(),
 });

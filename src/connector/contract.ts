@@ -178,8 +178,8 @@ export interface FetchedChanges {
 export interface ChangeFeed<C> {
   /** Authenticates a delivery (signature and its age) with the app's secret. */
   verify(req: WebhookRequest, secret: string): WebhookVerdict;
-  /** Parses an authenticated body; events about other object types are counted as ignored. */
-  parse(body: unknown): ParsedChanges;
+  /** Parses an authenticated body; events about other object types, or from another account than `account` when given, are counted as ignored. */
+  parse(body: unknown, opts?: { account?: string }): ParsedChanges;
   /** Reads the current state of these contacts and transactions, with the transactions of those contacts and the contacts of those transactions. */
   fetch(ctx: ConnectorContext<C>, ids: { contacts: readonly string[]; transactions: readonly string[] }): Promise<FetchedChanges>;
 }

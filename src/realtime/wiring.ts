@@ -12,7 +12,7 @@ export interface RealtimeParts {
   processor?: ChangeProcessor;
   poller: Poller;
   /** what the webhook route needs, when HubSpot webhooks are configured */
-  webhooks?: { source: string; feed: ChangeFeed<unknown>; secret: string; publicUrl?: string; notify: () => void };
+  webhooks?: { source: string; feed: ChangeFeed<unknown>; secret: string; publicUrl?: string; account?: string; notify: () => void };
   /** one phrase per active part, for the start-up line */
   describe: string[];
   start(): void;
@@ -37,6 +37,7 @@ export function startRealtime(o: { config: Config; registry: Registry; runner: J
       feed: def.changes as ChangeFeed<unknown>,
       secret: hs.clientSecret,
       ...(hs.publicUrl !== undefined ? { publicUrl: hs.publicUrl } : {}),
+      ...(hs.portalId !== undefined ? { account: String(hs.portalId) } : {}),
       notify: () => p.notify(),
     };
     describe.push(`HubSpot webhooks at POST /webhooks/hubspot for ${conn.name} (batch window ${rt.batchWindow} ms)`);

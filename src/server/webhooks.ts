@@ -34,6 +34,8 @@ export interface WebhookOptions {
   secret: string;
   /** the URL HubSpot calls, when a proxy changes it; else rebuilt from the request */
   publicUrl?: string;
+  /** only events from this account (HubSpot portal id) are applied */
+  account?: string;
   /** new events were stored */
   notify: () => void;
   now?: () => number;
@@ -71,7 +73,7 @@ export async function registerHubspotWebhooks(app: FastifyInstance, o: WebhookOp
       } catch {
         throw new HttpError(400, 'INVALID_REQUEST', 'body: not JSON', { in: 'body' });
       }
-      const parsed = o.feed.parse(body);
+      const parsed = o.feed.parse(body, o.account !== undefined ? { account: o.account } : {});
       if (!parsed.ok) throw new HttpError(400, 'INVALID_REQUEST', `body: ${parsed.message}`, { in: 'body', ...(parsed.field ? { field: parsed.field } : {}) });
       const r = parsed.events.length ? o.store.changes.enqueue(o.source, parsed.events, now()) : { accepted: 0, duplicates: 0 };
       if (r.accepted > 0) o.notify();

@@ -7,7 +7,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import hubspot from '../../connectors/hubspot/index.js';
-import { signatureV3, signedUri } from '../../connectors/hubspot/webhooks.js';
+import { parseWebhookBody, signatureV3, signedUri } from '../../connectors/hubspot/webhooks.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { noProgress } from '../../src/core/progress.js';
 import type { ChangeFeed } from '../../src/connector/contract.js';
@@ -340,6 +340,34 @@ describe('POST /webhooks/hubspot', () => {
     const res = await deliver(sign([{ eventId: 5, subscriptionType: 'contact.creation' }]));
     expect(res.status).toBe(400);
     expect(res.body.error).toMatchObject({ code: 'INVALID_REQUEST', field: '0.occurredAt' });
+  });
+});
+
+describe('HubSpot webhook payload', () => {
+  it('maps contact and deal events, ignores other objects and, with a portal id, other portals', () => {
+    const body = [
+      { eventId: 1, subscriptionType: 'contact.creation', occurredAt: 5, objectId: 11, portalId: 7 },
+      { eventId: 2, subscriptionType: 'contact.merge', occurredAt: 6, objectId: 12, primaryObjectId: 12, mergedObjectIds: [13], newObjectId: 14, portalId: 7 },
+      { eventId: 3, subscriptionType: 'deal.deletion', occurredAt: 7, objectId: 21, portalId: 7 },
+      { eventId: 4, subscriptionType: 'contact.associationChange', occurredAt: 8, associationType: 'DEAL_TO_CONTACT', fromObjectId: 22, toObjectId: 15, portalId: 7 },
+      { eventId: 5, subscriptionType: 'company.creation', occurredAt: 9, objectId: 31, portalId: 7 },
+      { eventId: 6, subscriptionType: 'contact.deletion', occurredAt: 9, objectId: 16, portalId: 8 },
+    ];
+    const all = parseWebhookBody(body);
+    expect(all).toEqual({
+      ok: true,
+      ignored: 1,
+      events: [
+        { eventId: '1', action: 'upsert', objectId: '11', mergedIds: [], occurredAt: 5 },
+        { eventId: '2', action: 'merge', objectId: '14', mergedIds: ['12', '13'], occurredAt: 6 },
+        { eventId: '3', action: 'transaction.delete', objectId: '21', mergedIds: [], occurredAt: 7 },
+        { eventId: '4', action: 'upsert', objectId: '15', mergedIds: [], occurredAt: 8 },
+        { eventId: '6', action: 'delete', objectId: '16', mergedIds: [], occurredAt: 9 },
+      ],
+    });
+    const mine = parseWebhookBody(body, { account: '7' });
+    expect(mine.ok && mine.events.map((e) => e.eventId)).toEqual(['1', '2', '3', '4']);
+    expect(mine.ok && mine.ignored).toBe(2);
   });
 });
 
