@@ -128,17 +128,21 @@ export function kmeansChunk(s: KState, c: number): void {
     const st = stamp[i]! * k;
     let u = upper[i]! + (cumShift[now + a0]! - cumShift[st + a0]!);
     if (u <= half[a0]!) continue;
-    if (st !== now) {
-      for (let j = 0; j < k; j++) {
-        const l = lower[lb + j]! - (cumShift[now + j]! - cumShift[st + j]!);
-        lower[lb + j] = l > 0 ? l : 0;
-      }
-      stamp[i] = moves;
-    }
+    // One pass over the centres both brings each lower bound up to date and
+    // tests it. `exact` is a centre whose bound was just set exactly (the own
+    // centre, tightened before the pass reached it): not to be aged again.
+    const stale = st !== now;
+    let exact = -1;
     let a = a0;
     let tight = false;
     for (let j = 0; j < k; j++) {
-      if (j === a || u <= lower[lb + j]! || u <= halfPair[a * k + j]!) continue;
+      let l = lower[lb + j]!;
+      if (stale && j !== exact) {
+        l -= cumShift[now + j]! - cumShift[st + j]!;
+        if (!(l > 0)) l = 0;
+        lower[lb + j] = l;
+      }
+      if (j === a || u <= l || u <= halfPair[a * k + j]!) continue;
       if (!tight) {
         const ab = a * d;
         let q = 0;
@@ -148,8 +152,9 @@ export function kmeansChunk(s: KState, c: number): void {
         }
         u = Math.sqrt(q);
         lower[lb + a] = u;
+        if (a > j) exact = a;
         tight = true;
-        if (u <= lower[lb + j]! || u <= halfPair[a * k + j]!) continue;
+        if (u <= l || u <= halfPair[a * k + j]!) continue;
       }
       const cb = j * d;
       let q = 0;
@@ -165,6 +170,7 @@ export function kmeansChunk(s: KState, c: number): void {
         u = dist;
       }
     }
+    if (stale) stamp[i] = moves;
     upper[i] = u;
     if (a !== a0) {
       labels[i] = a;
