@@ -84,9 +84,9 @@ class PageWriter {
   private nn = 0;
   private lens: Uint32Array;
   private ns = 0;
-  /** the strings, appended (a rope V8 flattens once when the page is posted or read) */
-  private text = '';
-  /** flattened pieces of `text` from earlier batches of the page */
+  /** the strings of the current batch, joined by settle() (one copy; appending built a rope to flatten) */
+  private readonly parts: string[] = [];
+  /** the joined strings of earlier batches of the page */
   private readonly settled: string[] = [];
   private readonly symbolIndex = new Map<string, number>();
   private readonly symbols: string[] = [];
@@ -114,7 +114,7 @@ class PageWriter {
     this.tag(STR);
     if (this.ns === this.lens.length) this.lens = grow(this.lens, new Uint32Array(this.lens.length * 2));
     this.lens[this.ns++] = s.length;
-    this.text += s;
+    this.parts.push(s);
   }
   private opt(s: string | undefined): void {
     if (s === undefined) this.tag(NONE);
@@ -212,10 +212,9 @@ class PageWriter {
    * page's worth of pieces survives every collection in mid-page, and copying it costs.
    */
   settle(): void {
-    if (this.text.length === 0) return;
-    this.text.charCodeAt(0);
-    this.settled.push(this.text);
-    this.text = '';
+    if (this.parts.length === 0) return;
+    this.settled.push(this.parts.join(''));
+    this.parts.length = 0;
   }
 
   finish(checkpoint: Checkpoint): PackedPage {
@@ -226,7 +225,7 @@ class PageWriter {
       count: this.count,
       tags: this.tags.slice(0, this.nt),
       nums: this.nums.slice(0, this.nn),
-      text: this.settled.length > 0 ? this.settled.join('') + this.text : this.text,
+      text: this.settled.length > 0 ? this.settled.join('') + this.parts.join('') : this.parts.join(''),
       lens: this.lens.slice(0, this.ns),
       symbols: this.symbols,
       rejected: this.rejected,

@@ -119,6 +119,7 @@ export function createSyncRepo(db: Db) {
   const markDirty = batchedInsert(db, 'INSERT OR IGNORE INTO dirty_customers (customer_id)', 1, '');
   // customers touched by a page (only when asked: bulk syncs do not pay for it)
   const ONLY_IDS = '(SELECT value FROM json_each(?))';
+  const customersOfIds = db.prepare<[string], [string, string]>(`SELECT id, customer_id FROM contacts WHERE id IN ${ONLY_IDS}`).raw();
   const customersOfContacts = db.prepare<[string], string>(`SELECT customer_id FROM contacts WHERE id IN ${ONLY_IDS}`).pluck();
   const customersOfExternal = db.prepare<[string, string], string>(`SELECT customer_id FROM contacts WHERE connector = ? AND external_id IN ${ONLY_IDS}`).pluck();
   const customersOfTxs = db.prepare<[string], string>(
@@ -190,24 +191,23 @@ export function createSyncRepo(db: Db) {
     const txs = p.transactions ?? [];
     if (txs.length > 0) {
       // contacts found in this page; nothing removes a contact inside this transaction
-      const found = new Map<string, string>();
+      // the page's contacts in one statement (a probe per contact was a call into SQLite each)
+      const ids = new Set<string>();
+      for (const t of txs) ids.add(t.contactId);
+      const found = new Map<string, string>(customersOfIds.all(JSON.stringify([...ids])));
+      if (dirty) for (const customerId of found.values()) dirty.add(customerId);
       const rows: unknown[] = [];
       for (let i = 0; i < txs.length; i++) {
         const t = txs[i] as Transaction;
         if (!found.has(t.contactId)) {
-          const customerId = customerOf.get(t.contactId);
-          if (customerId === undefined) {
-            const location = p.locations?.[i];
-            rejected.push({
-              externalId: t.externalId,
-              reason: `unknown contact: contact ${t.contactId.slice(t.connector.length + 1)} not found in this connector's contacts`,
-              ...(location !== undefined ? { location } : {}),
-              payload: t,
-            });
-            continue;
-          }
-          found.set(t.contactId, customerId);
-          dirty?.add(customerId);
+          const location = p.locations?.[i];
+          rejected.push({
+            externalId: t.externalId,
+            reason: `unknown contact: contact ${t.contactId.slice(t.connector.length + 1)} not found in this connector's contacts`,
+            ...(location !== undefined ? { location } : {}),
+            payload: t,
+          });
+          continue;
         }
         rows.push(t.id, t.connector, t.externalId, t.contactId, t.amount, t.currency, t.occurredAt, t.status, t.deletedAt ?? null, propertiesJson(t.properties));
         upserted++;
