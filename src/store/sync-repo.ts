@@ -76,6 +76,9 @@ function batchedInsert(db: Db, head: string, width: number, tail: string): (valu
   };
 }
 
+/** The personal columns of a contact, emptied when its source deletes it. */
+const SCRUB_CONTACT = "email = NULL, first_name = NULL, last_name = NULL, company = NULL, country = NULL, lifecycle_stage = NULL, properties = '{}'";
+
 export function createSyncRepo(db: Db) {
   const getCursor = db.prepare<[string, string], { cursor: string }>('SELECT cursor FROM sync_state WHERE connector = ? AND stream = ?');
   const setCursor = db.prepare(
@@ -108,9 +111,18 @@ export function createSyncRepo(db: Db) {
        occurred_at = excluded.occurred_at, status = excluded.status, deleted_at = excluded.deleted_at,
        properties = excluded.properties`,
   );
+  // A contact deleted in its source keeps only what the deletion needs (ids, dates: its memberships
+  // are removed at the next push); its personal fields, properties and rejected payloads go at once.
   const delContact = db
-    .prepare<[string, string, string], string>('UPDATE contacts SET deleted_at = ? WHERE connector = ? AND external_id = ? AND deleted_at IS NULL RETURNING customer_id')
+    .prepare<[string, string, string], string>(
+      `UPDATE contacts SET deleted_at = ?, ${SCRUB_CONTACT} WHERE connector = ? AND external_id = ? AND deleted_at IS NULL RETURNING customer_id`,
+    )
     .pluck();
+  const delQuarantine = db.prepare<[string, string]>('DELETE FROM quarantine WHERE connector = ? AND external_id = ?');
+  // a customer no live contact holds any more keeps no email in its identity key
+  const scrubCustomer = db.prepare<[string, string]>(
+    "UPDATE customers SET identity_key = 'erased:' || id WHERE id = ? AND NOT EXISTS (SELECT 1 FROM contacts WHERE customer_id = ? AND deleted_at IS NULL)",
+  );
   const delTx = db
     .prepare<[string, string, string], string>('UPDATE transactions SET deleted_at = ? WHERE connector = ? AND external_id = ? AND deleted_at IS NULL RETURNING contact_id')
     .pluck();
@@ -158,6 +170,8 @@ export function createSyncRepo(db: Db) {
     const dirty = hasModel.get() === 1 ? new Set<string>() : undefined;
     const contacts = p.contacts ?? [];
     if (p.touched) collectBefore(p, p.touched);
+    const erased: string[] = [];
+    const erasedCustomers = new Set<string>();
     if (contacts.length > 0) {
       const customers: unknown[] = [];
       const rows: unknown[] = [];
@@ -167,6 +181,13 @@ export function createSyncRepo(db: Db) {
         customers.push(customerId, key);
         dirty?.add(customerId);
         p.touched?.add(customerId);
+        if (c.deletedAt) {
+          // arrives deleted: stored as a tombstone, like a deletion the source reports
+          rows.push(c.id, c.connector, c.externalId, customerId, null, null, null, null, null, null, c.createdAt, c.updatedAt, c.deletedAt, '{}');
+          erased.push(c.externalId);
+          erasedCustomers.add(customerId);
+          continue;
+        }
         rows.push(
           c.id,
           c.connector,
@@ -180,7 +201,7 @@ export function createSyncRepo(db: Db) {
           c.lifecycleStage ?? null,
           c.createdAt,
           c.updatedAt,
-          c.deletedAt ?? null,
+          null,
           propertiesJson(c.properties),
         );
       }
@@ -220,7 +241,13 @@ export function createSyncRepo(db: Db) {
       deleted++;
       const customerId = p.stream === 'contacts' ? gone : customerOf.get(gone);
       if (customerId !== undefined) dirty?.add(customerId);
+      if (p.stream === 'contacts') {
+        erased.push(id);
+        erasedCustomers.add(gone);
+      }
     }
+    for (const id of erased) delQuarantine.run(p.connector, id);
+    for (const id of erasedCustomers) scrubCustomer.run(id, id);
     if (dirty?.size) markDirty([...dirty]);
     for (const r of rejected) {
       insQ.run(p.runId, p.connector, p.stream, r.externalId ?? null, r.location ?? null, r.reason, JSON.stringify(r.payload ?? null));

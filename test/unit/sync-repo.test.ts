@@ -175,6 +175,34 @@ describe('commitPage: contacts', () => {
     expect(store.status.counts()).toMatchObject({ contacts: 1, deletedContacts: 1 });
   });
 
+  it('a contact deleted in its source keeps no personal data: fields, properties, rejected payloads and an identity key of its own go', () => {
+    const person = { email: 'ann@example.com', firstName: 'Ann', lastName: 'Lee', company: 'Acme', country: 'FR', lifecycleStage: 'customer', properties: { age: 41 } };
+    store.sync.commitPage(contactsPage([contact('1', person), contact('2', { email: 'bob@example.com' }), contact('3', { email: 'ann@example.com' }, 'hubspot')]));
+    const rejected: Rejected[] = [{ externalId: '1', reason: 'bad date: "x"', location: 'contacts.csv:2', payload: { id: '1', email: 'ann@example.com' } }];
+    store.sync.commitPage(contactsPage([], { rejected }));
+    store.sync.commitPage(contactsPage([contact('4', { email: 'cy@example.com', firstName: 'Cy' })]));
+    const ann = row('files:1')!.customer_id;
+    const cy = row('files:4')!.customer_id;
+
+    // reported deleted (HubSpot, Salesforce) and arriving deleted (a CSV deleted_at)
+    store.sync.commitPage(contactsPage([], { deleted: ['1'], now: '2025-02-02T00:00:00.000Z' }));
+    store.sync.commitPage(contactsPage([contact('4', { email: 'cy@example.com', firstName: 'Cy', deletedAt: '2025-02-03T00:00:00.000Z' })]));
+    for (const id of ['files:1', 'files:4']) {
+      expect(raw.prepare('SELECT email, first_name, last_name, company, country, lifecycle_stage, properties FROM contacts WHERE id = ?').get(id)).toEqual({
+        email: null, first_name: null, last_name: null, company: null, country: null, lifecycle_stage: null, properties: '{}',
+      });
+    }
+    expect(row('files:1')!.deleted_at).toBe('2025-02-02T00:00:00.000Z');
+    expect(row('files:4')!.deleted_at).toBe('2025-02-03T00:00:00.000Z');
+    expect(count("SELECT count(*) FROM quarantine WHERE external_id = '1'")).toBe(0);
+    // Ann lives on in HubSpot: her customer keeps its key; Cy is gone everywhere: his is erased
+    expect(raw.prepare('SELECT identity_key FROM customers WHERE id = ?').pluck().get(ann)).toMatch(/^email:/);
+    expect(raw.prepare('SELECT identity_key FROM customers WHERE id = ?').pluck().get(cy)).toBe(`erased:${cy}`);
+    expect(count("SELECT count(*) FROM customers WHERE identity_key LIKE '%cy@example.com%'")).toBe(0);
+    // the others are untouched
+    expect(row('files:2')).toMatchObject({ email: 'bob@example.com', deleted_at: null });
+  });
+
   it('deletes only within the page\'s connector', () => {
     store.sync.commitPage(contactsPage([contact('1')]));
     store.sync.commitPage(contactsPage([contact('1', {}, 'hubspot')], { connector: 'hubspot' }));
