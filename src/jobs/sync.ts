@@ -21,27 +21,32 @@ export async function syncJob(ctx: JobContext, runId: number, opts: { full: bool
   const policy = privacyPolicy(ctx.config);
   ensureEmailMode(ctx.store, policy);
   const streams: StreamCounts[] = [];
-  for (const conn of conns) {
-    const registered = ctx.registry.get(conn.type);
-    if (!registered) throw new Error(`connector type ${conn.type} vanished from the registry`);
-    const def = withPrivacy(registered, policy);
-    streams.push(
-      ...(await syncConnector(
-        {
-          store: ctx.store,
-          logger: ctx.logger,
-          progress: ctx.progress,
-          retry: ctx.retry,
-          baseDir: ctx.config.baseDir,
-          pageSize: ctx.config.sync.pageSize,
-          now: ctx.now,
-        },
-        def,
-        conn,
-        { runId, full: opts.full, signal: ctx.signal },
-      )),
-    );
-    ctx.store.runs.progress(runId, { streams });
+  try {
+    for (const conn of conns) {
+      const registered = ctx.registry.get(conn.type);
+      if (!registered) throw new Error(`connector type ${conn.type} vanished from the registry`);
+      const def = withPrivacy(registered, policy);
+      streams.push(
+        ...(await syncConnector(
+          {
+            store: ctx.store,
+            logger: ctx.logger,
+            progress: ctx.progress,
+            retry: ctx.retry,
+            baseDir: ctx.config.baseDir,
+            pageSize: ctx.config.sync.pageSize,
+            now: ctx.now,
+          },
+          def,
+          conn,
+          { runId, full: opts.full, signal: ctx.signal },
+        )),
+      );
+      ctx.store.runs.progress(runId, { streams });
+    }
+  } finally {
+    // contacts the sources deleted leave no bytes in the WAL either, however the sync ended
+    ctx.store.sync.foldErasures();
   }
   const totals = { read: 0, upserted: 0, deleted: 0, quarantined: 0 };
   for (const s of streams) {

@@ -164,6 +164,7 @@ export async function applyChangeBatch(ctx: JobContext, runId: number, conn: Con
   const c = store.sync.applyChanges({ runId, connector: conn.name, stream: 'contacts', contacts, deleted: removed, rejected: rejectedContacts, now, touched });
   const removedTx = [...new Set([...plan.removeTx, ...fetched.goneTransactions])];
   const t = store.sync.applyChanges({ runId, connector: conn.name, stream: 'transactions', transactions, deleted: removedTx, rejected: rejectedTxs, now, touched });
+  store.sync.foldErasures();
   const storeMs = Math.round(performance.now() - tStore);
   const ap = await assignAndPush(ctx, runId, touched);
   if (ap.counts.ms) ap.counts.ms = { store: storeMs, ...ap.counts.ms } as typeof ap.counts.ms;

@@ -259,6 +259,23 @@ export function createSyncRepo(db: Db) {
   const anyContact = db.prepare<[], number>('SELECT 1 FROM contacts LIMIT 1').pluck();
   const applyChanges = db.transaction((p: ChangeWrite): PageCounts => writePage(p, undefined));
 
+  // A page that erases a contact writes with secure_delete, so the space its old values held is
+  // zeroed; foldErasures then moves the WAL (which still has the old pages) into the file and empties it.
+  let erasedPages = 0;
+  const erasing = (p: ChangeWrite): boolean => p.stream === 'contacts' && ((p.deleted?.length ?? 0) > 0 || (p.contacts ?? []).some((c) => c.deletedAt));
+  const withErasure = (p: ChangeWrite, write: () => PageCounts): PageCounts => {
+    if (!erasing(p)) return write();
+    const before = db.pragma('secure_delete', { simple: true }) as number;
+    db.pragma('secure_delete = ON');
+    try {
+      const r = write();
+      erasedPages++;
+      return r;
+    } finally {
+      db.pragma(`secure_delete = ${before}`);
+    }
+  };
+
   return {
     getCheckpoint(connector: string, stream: string): unknown {
       const row = getCursor.get(connector, stream);
@@ -282,9 +299,27 @@ export function createSyncRepo(db: Db) {
     finishContacts(): void {
       db.exec(CONTACTS_BY_CUSTOMER);
     },
-    commitPage: (p: PageWrite): PageCounts => commitPage.immediate(p),
+    commitPage: (p: PageWrite): PageCounts => withErasure(p, () => commitPage.immediate(p)),
     /** Writes records a change notification brought, with the same rules as a page, leaving every cursor alone. */
-    applyChanges: (p: ChangeWrite): PageCounts => applyChanges.immediate(p),
+    applyChanges: (p: ChangeWrite): PageCounts => withErasure(p, () => applyChanges.immediate(p)),
+    /**
+     * After a sync or change batch: when it erased contacts, checkpoints the WAL into the file
+     * and truncates it, so the old page images with their values are gone from the store files.
+     * A reader in the middle of a transaction (serve) can hold the WAL: then the next call retries.
+     */
+    foldErasures(): boolean {
+      if (erasedPages === 0) return true;
+      if (db.inTransaction) return false;
+      try {
+        const [r] = db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+        if (r && r.busy !== 0) return false;
+      } catch {
+        // a store that cannot be written now (full disk, read-only) keeps the WAL; the next sync folds it
+        return false;
+      }
+      erasedPages = 0;
+      return true;
+    },
   };
 }
 

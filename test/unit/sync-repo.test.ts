@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -176,7 +176,7 @@ describe('commitPage: contacts', () => {
   });
 
   it('a contact deleted in its source keeps no personal data: fields, properties, rejected payloads and an identity key of its own go', () => {
-    const person = { email: 'ann@example.com', firstName: 'Ann', lastName: 'Lee', company: 'Acme', country: 'FR', lifecycleStage: 'customer', properties: { age: 41 } };
+    const person = { email: 'ann@example.com', firstName: 'Ann', lastName: 'Lee', company: 'Acme Widgets Ltd', country: 'FR', lifecycleStage: 'customer', properties: { age: 41 } };
     store.sync.commitPage(contactsPage([contact('1', person), contact('2', { email: 'bob@example.com' }), contact('3', { email: 'ann@example.com' }, 'hubspot')]));
     const rejected: Rejected[] = [{ externalId: '1', reason: 'bad date: "x"', location: 'contacts.csv:2', payload: { id: '1', email: 'ann@example.com' } }];
     store.sync.commitPage(contactsPage([], { rejected }));
@@ -201,6 +201,14 @@ describe('commitPage: contacts', () => {
     expect(count("SELECT count(*) FROM customers WHERE identity_key LIKE '%cy@example.com%'")).toBe(0);
     // the others are untouched
     expect(row('files:2')).toMatchObject({ email: 'bob@example.com', deleted_at: null });
+
+    // and no byte of what went stays in the store files once the erasures are folded
+    expect(store.sync.foldErasures()).toBe(true);
+    const file = join(dir, 'store.db');
+    const bytes = Buffer.concat([file, `${file}-wal`].filter((f) => existsSync(f)).map((f) => readFileSync(f)));
+    expect(bytes.length).toBeGreaterThan(0);
+    for (const gone of ['cy@example.com', 'Acme Widgets']) expect(bytes.includes(gone), gone).toBe(false);
+    expect(bytes.includes('bob@example.com')).toBe(true);
   });
 
   it('deletes only within the page\'s connector', () => {
