@@ -11,13 +11,14 @@
  * The server runs in its own process (the built CLI), so client and server do
  * not share an event loop; on a small machine they still share the CPUs.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { generateDemo } from '../src/demo/generate.js';
+import { startServe } from './serve-child.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const cli = join(root, 'dist/src/cli.js');
@@ -57,29 +58,14 @@ server: { port: 0, token: "\${SEGSYNC_ADMIN_TOKEN}" }
   const env = { ...process.env, CI: '1', SEGSYNC_ADMIN_TOKEN: token };
   const run = spawnSync(process.execPath, [cli, 'run'], { cwd: dir, env, encoding: 'utf8' });
   if (run.status !== 0) throw new Error(`segsync run failed:\n${run.stderr}`);
-  const child: ChildProcess = spawn(process.execPath, [cli, 'serve'], { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
-  const url = await new Promise<string>((res, rej) => {
-    const t = setInterval(() => {
-      const m = /on (http:\/\/\S+?)\/? \(pid/.exec(err);
-      if (m?.[1]) {
-        clearInterval(t);
-        res(m[1]);
-      } else if (child.exitCode !== null) {
-        clearInterval(t);
-        rej(new Error(`segsync serve exited:\n${err}`));
-      }
-    }, 50);
-  });
+  const serve = await startServe(cli, dir, env);
   return {
-    url: new URL(url),
+    url: serve.url,
     token,
     async stop() {
-      child.kill('SIGTERM');
-      const code = await exited;
-      if (code !== 0) process.stderr.write(`segsync serve exited with ${code}:\n${err}\n`);
+      serve.child.kill('SIGTERM');
+      const code = await serve.exited;
+      if (code !== 0) process.stderr.write(`segsync serve exited with ${code}:\n${serve.stderr()}\n`);
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -19,7 +19,7 @@
  * contact, assigns its customer with the active model and pushes it (to the
  * memberships file).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createServer, request, Agent, type Server } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
@@ -27,6 +27,7 @@ import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { generateDemo } from '../src/demo/generate.js';
 import { signatureV3 } from '../connectors/hubspot/webhooks.js';
+import { startServe } from './serve-child.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const cli = join(root, 'dist/src/cli.js');
@@ -127,23 +128,9 @@ realtime:
   cliRun(dir, env, 'segment');
   cliRun(dir, env, 'push');
 
-  const child: ChildProcess = spawn(process.execPath, [cli, 'serve'], { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
-  const base = await new Promise<string>((res, rej) => {
-    const t = setInterval(() => {
-      const m = /on (http:\/\/\S+?)\/? \(pid/.exec(err);
-      if (m?.[1]) {
-        clearInterval(t);
-        res(m[1]);
-      } else if (child.exitCode !== null) {
-        clearInterval(t);
-        rej(new Error(`segsync serve exited:\n${err}`));
-      }
-    }, 50);
-  });
-  const url = new URL(base);
+  const serve = await startServe(cli, dir, env);
+  const base = serve.url.origin;
+  const url = serve.url;
   const agent = new Agent({ keepAlive: true, maxSockets: 32 });
 
   const post = (body: string): Promise<{ status: number; json: Record<string, number>; ms: number }> =>
@@ -245,8 +232,8 @@ realtime:
   }
   const drainSeconds = (performance.now() - lastSent) / 1000;
   agent.destroy();
-  child.kill('SIGTERM');
-  const code = await exited;
+  serve.child.kill('SIGTERM');
+  const code = await serve.exited;
   hub.server.close();
 
   const sorted = Float64Array.from(latencies).sort();
