@@ -128,8 +128,11 @@ export function buildKdTree(data: Float64Array, n: number, d: number): KdTree {
     for (let p = 0; p < n; p++) posOf[perm[p]!] = p;
   };
 
-  /** Squared distance from q to node's box (0 inside), and to its farthest corner. */
-  const boxMin = (id: number, q: Float64Array, qo: number): number => {
+  /**
+   * Squared distance from q to node's box (0 inside). With `stop`, it may end early once the
+   * sum passes stop, returning that partial sum: enough to say the box is out of a radius.
+   */
+  const boxMin = (id: number, q: Float64Array, qo: number, stop = Infinity): number => {
     let s = 0;
     const ob = id * d;
     for (let t = 0; t < d; t++) {
@@ -138,23 +141,11 @@ export function buildKdTree(data: Float64Array, n: number, d: number): KdTree {
       const hi = bmax[ob + t]!;
       const g = v < lo ? lo - v : v > hi ? v - hi : 0;
       s += g * g;
+      if (s > stop) return s;
     }
     return s;
   };
-  /** boxMin, except that it may stop (returning a partial sum > r2) once past r2. */
-  const boxOutside = (id: number, q: Float64Array, qo: number, r2: number): boolean => {
-    let s = 0;
-    const ob = id * d;
-    for (let t = 0; t < d; t++) {
-      const v = q[qo + t]!;
-      const lo = bmin[ob + t]!;
-      const hi = bmax[ob + t]!;
-      const g = v < lo ? lo - v : v > hi ? v - hi : 0;
-      s += g * g;
-      if (s > r2) return true;
-    }
-    return false;
-  };
+  const boxOutside = (id: number, q: Float64Array, qo: number, r2: number): boolean => boxMin(id, q, qo, r2) > r2;
   // Squared diagonal of each box: a box fits in a ball of radius r only if
   // its diagonal is at most 2r, so most nodes skip the farthest-corner test.
   const diag2 = new Float64Array(nodes);
