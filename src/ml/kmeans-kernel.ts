@@ -96,6 +96,18 @@ export function kmeansChunk(s: KState, c: number): void {
   const moves = params[7]!;
   const now = moves * k;
   let changed = 0;
+  // The chunk's sums follow a row that changed cluster (kept inline by the JIT: no import, no allocation).
+  const moveRow = (base: number, from: number, to: number): void => {
+    const s0 = sb + from * d;
+    const s1 = sb + to * d;
+    partCounts[cbk + from] = partCounts[cbk + from]! - 1;
+    partCounts[cbk + to] = partCounts[cbk + to]! + 1;
+    for (let t = 0; t < d; t++) {
+      const v = data[base + t]!;
+      partSums[s0 + t] = partSums[s0 + t]! - v;
+      partSums[s1 + t] = partSums[s1 + t]! + v;
+    }
+  };
   for (let i = lo, base = lo * d; i < hi && elkan; i++, base += d) {
     const a0 = labels[i]!;
     const lb = i * k;
@@ -175,17 +187,7 @@ export function kmeansChunk(s: KState, c: number): void {
     if (a !== a0) {
       labels[i] = a;
       changed++;
-      if (accumulate && !fresh) {
-        const s0 = sb + a0 * d;
-        const s1 = sb + a * d;
-        partCounts[cbk + a0] = partCounts[cbk + a0]! - 1;
-        partCounts[cbk + a] = partCounts[cbk + a]! + 1;
-        for (let t = 0; t < d; t++) {
-          const v = data[base + t]!;
-          partSums[s0 + t] = partSums[s0 + t]! - v;
-          partSums[s1 + t] = partSums[s1 + t]! + v;
-        }
-      }
+      if (accumulate && !fresh) moveRow(base, a0, a);
     }
   }
   for (let i = lo, base = lo * d; i < hi && !elkan; i++, base += d) {
@@ -233,17 +235,7 @@ export function kmeansChunk(s: KState, c: number): void {
     if (j1 !== a) {
       labels[i] = j1;
       changed++;
-      if (accumulate && !fresh) {
-        const s0 = sb + a * d;
-        const s1 = sb + j1 * d;
-        partCounts[cbk + a] = partCounts[cbk + a]! - 1;
-        partCounts[cbk + j1] = partCounts[cbk + j1]! + 1;
-        for (let t = 0; t < d; t++) {
-          const v = data[base + t]!;
-          partSums[s0 + t] = partSums[s0 + t]! - v;
-          partSums[s1 + t] = partSums[s1 + t]! + v;
-        }
-      }
+      if (accumulate && !fresh) moveRow(base, a, j1);
     }
   }
   if (accumulate && (fresh || changed * 8 > hi - lo)) {
