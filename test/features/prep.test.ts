@@ -6,7 +6,7 @@
  */
 import { describe, it, expect } from 'vitest';
 import { applyPrep, fitPrep, prepColumns, prepFromLegacyScaler, quantileSorted } from '../../src/features/prep.js';
-import { fitScaler, transform } from '../../src/features/scaler.js';
+import { fitScaler, transform } from './legacy-scaler.js';
 import { parsePrep } from '../../src/features/saved.js';
 import type { CategoricalColumn, FeatureSpec, PrepOptions, Transform } from '../../src/features/build.js';
 import { UserError } from '../../src/core/errors.js';

@@ -1,10 +1,10 @@
 /**
- * The transform models saved before the prep step (src/features/prep.ts) kept:
+ * Test reference, not product code: the transform models saved before the prep step (src/features/prep.ts) kept:
  * median imputation, log1p where the spec says, then standardization. Such a
  * model now loads as the equivalent Prep (prepFromLegacyScaler); this stays as
  * the reference that equivalence is tested against.
  */
-import type { Transform } from './build.js';
+import type { Transform } from '../../src/features/build.js';
 
 export interface Scaler {
   transforms: Transform[];
