@@ -118,19 +118,22 @@ export function createSyncRepo(db: Db) {
       `UPDATE contacts SET deleted_at = ?, ${SCRUB_CONTACT} WHERE connector = ? AND external_id = ? AND deleted_at IS NULL RETURNING customer_id`,
     )
     .pluck();
-  const delQuarantine = db.prepare<[string, string]>('DELETE FROM quarantine WHERE connector = ? AND external_id = ?');
-  // a customer no live contact holds any more keeps no email in its identity key
-  const scrubCustomer = db.prepare<[string, string]>(
-    "UPDATE customers SET identity_key = 'erased:' || id WHERE id = ? AND NOT EXISTS (SELECT 1 FROM contacts WHERE customer_id = ? AND deleted_at IS NULL)",
-  );
   const delTx = db
     .prepare<[string, string, string], string>('UPDATE transactions SET deleted_at = ? WHERE connector = ? AND external_id = ? AND deleted_at IS NULL RETURNING contact_id')
     .pluck();
   // customers to assign without retraining: only worth marking while a model exists (a new one places everyone)
   const hasModel = db.prepare<[], number>("SELECT 1 FROM models WHERE status = 'active' LIMIT 1").pluck();
   const markDirty = batchedInsert(db, 'INSERT OR IGNORE INTO dirty_customers (customer_id)', 1, '');
-  // customers touched by a page (only when asked: bulk syncs do not pay for it)
   const ONLY_IDS = '(SELECT value FROM json_each(?))';
+  // one statement per page, not per contact: quarantine has no index by record, and during a
+  // first load contacts has none by customer (a probe per record would scan the table each time)
+  const delQuarantine = db.prepare<[string, string]>(`DELETE FROM quarantine WHERE connector = ? AND external_id IN ${ONLY_IDS}`);
+  // a customer no live contact holds any more keeps no email in its identity key
+  const scrubCustomers = db.prepare<[string, string]>(
+    `UPDATE customers SET identity_key = 'erased:' || id WHERE id IN ${ONLY_IDS}
+       AND id NOT IN (SELECT customer_id FROM contacts WHERE deleted_at IS NULL AND customer_id IN ${ONLY_IDS})`,
+  );
+  // customers touched by a page (only when asked: bulk syncs do not pay for it)
   const customersOfIds = db.prepare<[string], [string, string]>(`SELECT id, customer_id FROM contacts WHERE id IN ${ONLY_IDS}`).raw();
   const customersOfContacts = db.prepare<[string], string>(`SELECT customer_id FROM contacts WHERE id IN ${ONLY_IDS}`).pluck();
   const customersOfExternal = db.prepare<[string, string], string>(`SELECT customer_id FROM contacts WHERE connector = ? AND external_id IN ${ONLY_IDS}`).pluck();
@@ -246,8 +249,11 @@ export function createSyncRepo(db: Db) {
         erasedCustomers.add(gone);
       }
     }
-    for (const id of erased) delQuarantine.run(p.connector, id);
-    for (const id of erasedCustomers) scrubCustomer.run(id, id);
+    if (erased.length) {
+      delQuarantine.run(p.connector, JSON.stringify(erased));
+      const ids = JSON.stringify([...erasedCustomers]);
+      scrubCustomers.run(ids, ids);
+    }
     if (dirty?.size) markDirty([...dirty]);
     for (const r of rejected) {
       insQ.run(p.runId, p.connector, p.stream, r.externalId ?? null, r.location ?? null, r.reason, JSON.stringify(r.payload ?? null));
