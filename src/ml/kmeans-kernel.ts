@@ -15,8 +15,8 @@ export const CMD_INERTIA = 2;
 /** Pool only: the workers go back to waiting for the next job. */
 export const CMD_RELEASE = 3;
 
-/** params layout: [cmd, accumulate, move, arg1, max1, max2, elkan, moves]. */
-export const PARAMS = 8;
+/** params layout: [cmd, accumulate, move, arg1, max1, max2, elkan]. */
+export const PARAMS = 7;
 
 /** Everything a chunk reads and writes; over SharedArrayBuffers when workers take part. */
 export interface KState {
@@ -29,7 +29,9 @@ export interface KState {
   labels: Int32Array;
   /** Upper bound on each row's distance to its own centre. */
   upper: Float64Array;
-  /** Hamerly: lower bound on each row's distance to any other centre. Elkan: n × k, one bound per centre. */
+  /** Lower bound on each row's distance to any centre other than its own (Hamerly's bound; Elkan uses it as a first test). */
+  lowerAny: Float64Array;
+  /** Elkan: n × k, a lower bound on each row's distance to each centre (offset, see totalShift). */
   lower: Float64Array;
   centers: Float64Array;
   /** Half the distance from each centre to its nearest other centre. */
@@ -39,12 +41,11 @@ export interface KState {
   /** How far each centre moved in the last update. */
   shift: Float64Array;
   /**
-   * Elkan: (maxIter + 1) × k, how far each centre has moved in total after
-   * each update of this run; `stamp` says which update a row's bounds are as
-   * of, so a row that passes the first test never touches its k bounds.
+   * Elkan: how far each centre has moved in total in this run. Bounds are
+   * stored offset by it (upper minus, lower plus the total of their centre),
+   * so they stay valid as centres move without a write per row and centre.
    */
-  cumShift: Float64Array;
-  stamp: Int32Array;
+  totalShift: Float64Array;
   /** nChunks × k × d: each chunk's per-cluster sums, kept across iterations. */
   partSums: Float64Array;
   /** nChunks × k. */
@@ -65,7 +66,7 @@ export interface KState {
  * many moved, the chunk is summed afresh (as cheap, and it drops drift).
  */
 export function kmeansChunk(s: KState, c: number): void {
-  const { n, d, k, data, labels, upper, lower, centers, half, shift, partSums, partCounts, params } = s;
+  const { n, d, k, data, labels, upper, lowerAny, lower, centers, half, shift, partSums, partCounts, params } = s;
   const lo = c * s.chunkRows;
   const hi = Math.min(n, lo + s.chunkRows);
   const cmd = params[0];
@@ -92,9 +93,8 @@ export function kmeansChunk(s: KState, c: number): void {
   const cbk = c * k;
   const fresh = labels[lo]! < 0;
   const elkan = params[6] === 1;
-  const { halfPair, cumShift, stamp } = s;
-  const moves = params[7]!;
-  const now = moves * k;
+  const { halfPair } = s;
+  const total = s.totalShift;
   let changed = 0;
   // The chunk's sums follow a row that changed cluster (kept inline by the JIT: no import, no allocation).
   const moveRow = (base: number, from: number, to: number): void => {
@@ -122,39 +122,26 @@ export function kmeansChunk(s: KState, c: number): void {
           q += g * g;
         }
         const dist = Math.sqrt(q);
-        lower[lb + j] = dist;
+        lower[lb + j] = dist + total[j]!;
         if (dist < b1) {
           b1 = dist;
           j1 = j;
         }
       }
-      upper[i] = b1;
-      stamp[i] = moves;
+      upper[i] = b1 - total[j1]!;
       labels[i] = j1;
       changed++;
       continue;
     }
-    // Bounds are brought up to date lazily: u + (total shift of a since the
-    // row's stamp) is its upper bound, and likewise each lower bound minus
-    // the total shift of its centre.
-    const st = stamp[i]! * k;
-    let u = upper[i]! + (cumShift[now + a0]! - cumShift[st + a0]!);
+    // Bounds are stored against the centres' total shift so far, so they age
+    // without being rewritten: a centre that moved by m since a bound was set
+    // raises its upper bound, and lowers its lower bound, by exactly m.
+    let u = upper[i]! + total[a0]!;
     if (u <= half[a0]!) continue;
-    // One pass over the centres both brings each lower bound up to date and
-    // tests it. `exact` is a centre whose bound was just set exactly (the own
-    // centre, tightened before the pass reached it): not to be aged again.
-    const stale = st !== now;
-    let exact = -1;
     let a = a0;
     let tight = false;
     for (let j = 0; j < k; j++) {
-      let l = lower[lb + j]!;
-      if (stale && j !== exact) {
-        l -= cumShift[now + j]! - cumShift[st + j]!;
-        if (!(l > 0)) l = 0;
-        lower[lb + j] = l;
-      }
-      if (j === a || u <= l || u <= halfPair[a * k + j]!) continue;
+      if (j === a || u + total[j]! <= lower[lb + j]! || u <= halfPair[a * k + j]!) continue;
       if (!tight) {
         const ab = a * d;
         let q = 0;
@@ -163,10 +150,9 @@ export function kmeansChunk(s: KState, c: number): void {
           q += g * g;
         }
         u = Math.sqrt(q);
-        lower[lb + a] = u;
-        if (a > j) exact = a;
+        lower[lb + a] = u + total[a]!;
         tight = true;
-        if (u <= l || u <= halfPair[a * k + j]!) continue;
+        if (u + total[j]! <= lower[lb + j]! || u <= halfPair[a * k + j]!) continue;
       }
       const cb = j * d;
       let q = 0;
@@ -175,15 +161,15 @@ export function kmeansChunk(s: KState, c: number): void {
         q += g * g;
       }
       const dist = Math.sqrt(q);
-      lower[lb + j] = dist;
+      lower[lb + j] = dist + total[j]!;
       // Ties go to the lower index, as in a plain scan.
       if (dist < u || (dist === u && j < a)) {
         a = j;
         u = dist;
       }
     }
-    if (stale) stamp[i] = moves;
-    upper[i] = u;
+    if (!tight) continue;
+    upper[i] = u - total[a]!;
     if (a !== a0) {
       labels[i] = a;
       changed++;
@@ -198,9 +184,9 @@ export function kmeansChunk(s: KState, c: number): void {
       if (move) {
         u += shift[a]!;
         upper[i] = u;
-        lower[i] = lower[i]! - (a === arg1 ? max2 : max1);
+        lowerAny[i] = lowerAny[i]! - (a === arg1 ? max2 : max1);
       }
-      bound = half[a]! > lower[i]! ? half[a]! : lower[i]!;
+      bound = half[a]! > lowerAny[i]! ? half[a]! : lowerAny[i]!;
       if (u <= bound) continue;
       // Tighten the upper bound to the exact distance before scanning.
       const ab = a * d;
@@ -231,7 +217,7 @@ export function kmeansChunk(s: KState, c: number): void {
       }
     }
     upper[i] = Math.sqrt(b1);
-    lower[i] = Math.sqrt(b2);
+    lowerAny[i] = Math.sqrt(b2);
     if (j1 !== a) {
       labels[i] = j1;
       changed++;
@@ -269,9 +255,9 @@ parentPort.on('message', (m) => {
   const s = {
     n: m.n, d: m.d, k: m.k, chunkRows: m.chunkRows, nChunks: m.nChunks,
     data: new Float64Array(m.data, m.dataOffset, m.n * m.d),
-    labels: new Int32Array(m.labels), upper: f64(m.upper), lower: f64(m.lower),
+    labels: new Int32Array(m.labels), upper: f64(m.upper), lowerAny: f64(m.lowerAny), lower: f64(m.lower),
     centers: f64(m.centers), half: f64(m.half), halfPair: f64(m.halfPair), shift: f64(m.shift),
-    cumShift: f64(m.cumShift), stamp: new Int32Array(m.stamp),
+    totalShift: f64(m.totalShift),
     partSums: f64(m.partSums), partCounts: f64(m.partCounts), partValue: f64(m.partValue),
     params: f64(m.params),
   };

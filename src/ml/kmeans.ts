@@ -125,7 +125,7 @@ export function kmeans(
   const nChunks = Math.ceil(n / CHUNK_ROWS);
   const parallel = o.threads > 1 && nChunks >= PARALLEL_MIN_CHUNKS;
   const elkan = o.bounds === 'elkan' || (o.bounds === 'auto' && k > 1 && n * k <= ELKAN_MAX_BOUNDS);
-  const s = state(data, n, d, k, nChunks, parallel, elkan, o.maxIter);
+  const s = state(data, n, d, k, nChunks, parallel, elkan);
   const runner = parallel ? poolRunner(s, Math.min(o.threads, nChunks) - 1) : serialRunner(s);
   // k-means++ scratch, only when it seeds.
   const scratch = o.init === 'kmeans++' ? { a: new Float64Array(n), b: new Float64Array(n) } : undefined;
@@ -217,7 +217,7 @@ export function fromJSON(json: unknown): KMeansCentroids {
 // ---------------------------------------------------------------------------
 
 /** The chunk state, over shared memory when workers take part. */
-function state(data: Float64Array, n: number, d: number, k: number, nChunks: number, shared: boolean, elkan: boolean, maxIter: number): KState {
+function state(data: Float64Array, n: number, d: number, k: number, nChunks: number, shared: boolean, elkan: boolean): KState {
   const f64 = (len: number): Float64Array => (shared ? new Float64Array(new SharedArrayBuffer(Math.max(1, len) * 8)) : new Float64Array(len));
   let rows = data;
   if (shared && !(data.buffer instanceof SharedArrayBuffer)) {
@@ -233,12 +233,12 @@ function state(data: Float64Array, n: number, d: number, k: number, nChunks: num
     data: rows,
     labels: shared ? new Int32Array(new SharedArrayBuffer(n * 4)) : new Int32Array(n),
     upper: f64(n),
-    lower: f64(elkan ? n * k : n),
+    lowerAny: f64(n),
+    lower: f64(elkan ? n * k : 0),
     centers: f64(k * d),
     half: f64(k),
     halfPair: f64(k * k),
-    cumShift: f64(elkan ? (maxIter + 1) * k : 0),
-    stamp: shared ? new Int32Array(new SharedArrayBuffer(elkan ? n * 4 : 4)) : new Int32Array(elkan ? n : 0),
+    totalShift: f64(k),
     shift: f64(k),
     partSums: f64(nChunks * k * d),
     partCounts: f64(nChunks * k),
@@ -263,17 +263,17 @@ function lloyd(s: KState, runner: ChunkRunner, maxIter: number, tolAbs: number):
   const { d, k, centers, params } = s;
   s.labels.fill(-1);
   s.upper.fill(Infinity);
+  s.lowerAny.fill(0);
   s.lower.fill(0);
+  s.totalShift.fill(0);
   const sums = new Float64Array(k * d);
   const counts = new Float64Array(k);
   let iterations = 0;
   let converged = false;
   let stable = false;
   let move: Move = { total: 0, max1: 0, max2: 0, arg1: -1 };
-  let moves = 0;
   const assign = (accumulate: boolean): number => {
     params[0] = CMD_ASSIGN;
-    params[7] = moves;
     params[1] = accumulate ? 1 : 0;
     params[2] = move.max1 > 0 ? 1 : 0;
     params[3] = move.arg1;
@@ -291,10 +291,7 @@ function lloyd(s: KState, runner: ChunkRunner, maxIter: number, tolAbs: number):
     reduceChunks(s, sums, counts);
     const relocated = relocateEmpty(s, sums, counts);
     move = moveCenters(centers, k, d, sums, counts, s.shift);
-    if (s.cumShift.length > 0) {
-      moves++;
-      for (let j = 0; j < k; j++) s.cumShift[moves * k + j] = s.cumShift[(moves - 1) * k + j]! + s.shift[j]!;
-    }
+    for (let j = 0; j < k; j++) s.totalShift[j] = s.totalShift[j]! + s.shift[j]!;
     // Labels unchanged means the new centres equal the old: nothing can move.
     if (changed === 0 && !relocated) {
       stable = true;
