@@ -15,8 +15,8 @@ export const CMD_INERTIA = 2;
 /** Pool only: the workers go back to waiting for the next job. */
 export const CMD_RELEASE = 3;
 
-/** params layout: [cmd, accumulate, move, arg1, max1, max2, elkan]. */
-export const PARAMS = 7;
+/** params layout: [cmd, accumulate, elkan]. */
+export const PARAMS = 3;
 
 /** Everything a chunk reads and writes; over SharedArrayBuffers when workers take part. */
 export interface KState {
@@ -29,7 +29,7 @@ export interface KState {
   labels: Int32Array;
   /** Upper bound on each row's distance to its own centre. */
   upper: Float64Array;
-  /** Lower bound on each row's distance to any centre other than its own (Hamerly's bound; Elkan uses it as a first test). */
+  /** Hamerly: a lower bound on each row's distance to any centre other than its own. */
   lowerAny: Float64Array;
   /** Elkan: n × k, a lower bound on each row's distance to each centre (offset, see totalShift). */
   lower: Float64Array;
@@ -38,12 +38,16 @@ export interface KState {
   half: Float64Array;
   /** k × k: half the distance between each pair of centres (Elkan). */
   halfPair: Float64Array;
-  /** How far each centre moved in the last update. */
-  shift: Float64Array;
   /**
-   * Elkan: how far each centre has moved in total in this run. Bounds are
-   * stored offset by it (upper minus, lower plus the total of their centre),
-   * so they stay valid as centres move without a write per row and centre.
+   * Hamerly: for each centre j, the sum over this run's updates of the
+   * largest move among the other centres: how far a row of cluster j may
+   * have come closer to some other centre. `lowerAny` is stored plus it.
+   */
+  otherShift: Float64Array;
+  /**
+   * How far each centre has moved in total in this run. Bounds are stored
+   * offset by it (upper minus, Elkan's lower plus the total of their centre),
+   * so they stay valid as centres move, with no write for rows that stay.
    */
   totalShift: Float64Array;
   /** nChunks × k × d: each chunk's per-cluster sums, kept across iterations. */
@@ -56,17 +60,21 @@ export interface KState {
 }
 
 /**
- * One chunk of one step. Assign uses Elkan's bounds (one lower bound per row
- * and centre: many more distances skipped when clusters overlap, at n×k
- * memory) or Hamerly's: the bounds are first widened by
- * the previous centre move, and a row whose upper bound is below both its
- * lower bound and half the gap from its centre to the nearest other centre
- * cannot change cluster, so only the rest pay for a scan of all k centres.
- * The chunk's sums follow the rows that moved; on the first pass, or when
- * many moved, the chunk is summed afresh (as cheap, and it drops drift).
+ * One chunk of one step. Assign uses Hamerly's bounds (an upper bound on the
+ * distance to the own centre, a lower bound on the distance to any other:
+ * a row whose upper bound is below both that lower bound and half the gap
+ * from its centre to the nearest other cannot change cluster, so only the
+ * rest pay for a scan of all k centres) or Elkan's (one lower bound per row
+ * and centre: fewer distances, at n×k memory). Bounds are stored offset by
+ * the centres' accumulated moves (totalShift, otherShift), so rows that stay
+ * put cost reads only. The chunk's sums follow the rows that moved; on the
+ * first pass, or when many moved, the chunk is summed afresh (as cheap, and
+ * it drops drift).
+ *
+ * asm/kmeans.ts is the same function in WebAssembly; keep the two in step.
  */
 export function kmeansChunk(s: KState, c: number): void {
-  const { n, d, k, data, labels, upper, lowerAny, lower, centers, half, shift, partSums, partCounts, params } = s;
+  const { n, d, k, data, labels, upper, lowerAny, lower, centers, half, otherShift, partSums, partCounts, params } = s;
   const lo = c * s.chunkRows;
   const hi = Math.min(n, lo + s.chunkRows);
   const cmd = params[0];
@@ -85,14 +93,10 @@ export function kmeansChunk(s: KState, c: number): void {
     return;
   }
   const accumulate = params[1] === 1;
-  const move = params[2] === 1;
-  const arg1 = params[3]!;
-  const max1 = params[4]!;
-  const max2 = params[5]!;
   const sb = c * k * d;
   const cbk = c * k;
   const fresh = labels[lo]! < 0;
-  const elkan = params[6] === 1;
+  const elkan = params[2] === 1;
   const { halfPair } = s;
   const total = s.totalShift;
   let changed = 0;
@@ -178,15 +182,11 @@ export function kmeansChunk(s: KState, c: number): void {
   }
   for (let i = lo, base = lo * d; i < hi && !elkan; i++, base += d) {
     const a = labels[i]!;
-    let u = upper[i]!;
-    let bound = -1;
     if (a >= 0) {
-      if (move) {
-        u += shift[a]!;
-        upper[i] = u;
-        lowerAny[i] = lowerAny[i]! - (a === arg1 ? max2 : max1);
-      }
-      bound = half[a]! > lowerAny[i]! ? half[a]! : lowerAny[i]!;
+      // Both bounds are stored offset (see totalShift, otherShift): aged for free.
+      let u = upper[i]! + total[a]!;
+      const l = lowerAny[i]! - otherShift[a]!;
+      const bound = half[a]! > l ? half[a]! : l;
       if (u <= bound) continue;
       // Tighten the upper bound to the exact distance before scanning.
       const ab = a * d;
@@ -196,8 +196,10 @@ export function kmeansChunk(s: KState, c: number): void {
         q += g * g;
       }
       u = Math.sqrt(q);
-      upper[i] = u;
-      if (u <= bound) continue;
+      if (u <= bound) {
+        upper[i] = u - total[a]!;
+        continue;
+      }
     }
     let b1 = Infinity;
     let b2 = Infinity;
@@ -216,8 +218,8 @@ export function kmeansChunk(s: KState, c: number): void {
         b2 = q;
       }
     }
-    upper[i] = Math.sqrt(b1);
-    lowerAny[i] = Math.sqrt(b2);
+    upper[i] = Math.sqrt(b1) - total[j1]!;
+    lowerAny[i] = Math.sqrt(b2) + otherShift[j1]!;
     if (j1 !== a) {
       labels[i] = j1;
       changed++;
@@ -251,16 +253,27 @@ const { parentPort } = require('node:worker_threads');
 const kmeansChunk = ${kmeansChunk.toString()};
 parentPort.on('message', (m) => {
   const ctrl = new Int32Array(m.ctrl);
-  const f64 = (b) => new Float64Array(b);
-  const s = {
-    n: m.n, d: m.d, k: m.k, chunkRows: m.chunkRows, nChunks: m.nChunks,
-    data: new Float64Array(m.data, m.dataOffset, m.n * m.d),
-    labels: new Int32Array(m.labels), upper: f64(m.upper), lowerAny: f64(m.lowerAny), lower: f64(m.lower),
-    centers: f64(m.centers), half: f64(m.half), halfPair: f64(m.halfPair), shift: f64(m.shift),
-    totalShift: f64(m.totalShift),
-    partSums: f64(m.partSums), partCounts: f64(m.partCounts), partValue: f64(m.partValue),
-    params: f64(m.params),
-  };
+  let s;
+  let chunk;
+  if (m.wasm) {
+    // The same module over the same shared memory as the caller's instance.
+    const { exports } = new WebAssembly.Instance(m.wasm.module, { env: { memory: m.wasm.memory } });
+    const header = m.wasm.header;
+    s = { nChunks: m.nChunks, params: new Float64Array(m.wasm.memory.buffer, m.wasm.paramsOffset, ${PARAMS}) };
+    chunk = (c) => exports.chunk(header, c);
+  } else {
+    const f64 = (b) => new Float64Array(b);
+    s = {
+      n: m.n, d: m.d, k: m.k, chunkRows: m.chunkRows, nChunks: m.nChunks,
+      data: new Float64Array(m.data, m.dataOffset, m.n * m.d),
+      labels: new Int32Array(m.labels), upper: f64(m.upper), lowerAny: f64(m.lowerAny), lower: f64(m.lower),
+      centers: f64(m.centers), half: f64(m.half), halfPair: f64(m.halfPair), otherShift: f64(m.otherShift),
+      totalShift: f64(m.totalShift),
+      partSums: f64(m.partSums), partCounts: f64(m.partCounts), partValue: f64(m.partValue),
+      params: f64(m.params),
+    };
+    chunk = (c) => kmeansChunk(s, c);
+  }
   let seen = m.gen;
   for (;;) {
     // No spinning: on a busy machine a spinning worker takes the CPU the
@@ -274,7 +287,7 @@ parentPort.on('message', (m) => {
     }
     for (let c = Atomics.add(ctrl, 1, 1); c < s.nChunks; c = Atomics.add(ctrl, 1, 1)) {
       try {
-        kmeansChunk(s, c);
+        chunk(c);
       } catch (err) {
         Atomics.store(ctrl, 3, 1);
       }

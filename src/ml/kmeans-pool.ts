@@ -13,6 +13,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { CMD_RELEASE, kmeansChunk, workerSource, type KState } from './kmeans-kernel.js';
+import type { WasmKernel } from './kmeans-wasm.js';
 
 const CTRL_GEN = 0;
 const CTRL_NEXT = 1;
@@ -44,21 +45,27 @@ export interface ChunkRunner {
   close(): void;
 }
 
-export function serialRunner(s: KState): ChunkRunner {
+export function serialRunner(s: KState, wasm?: WasmKernel): ChunkRunner {
   return {
     run() {
-      for (let c = 0; c < s.nChunks; c++) kmeansChunk(s, c);
+      if (wasm) for (let c = 0; c < s.nChunks; c++) wasm.chunk(c);
+      else for (let c = 0; c < s.nChunks; c++) kmeansChunk(s, c);
     },
     close() {},
   };
 }
 
-/** `s` must live in SharedArrayBuffers (data included). */
-export function poolRunner(s: KState, helpers: number): ChunkRunner {
+/** `s` must live in SharedArrayBuffers (data included), or in `wasm`'s shared memory. */
+export function poolRunner(s: KState, helpers: number, wasm?: WasmKernel): ChunkRunner {
   const team = ensureWorkers(helpers);
   const ctrl = new Int32Array(new SharedArrayBuffer(32));
   const buf = (a: Float64Array | Int32Array): ArrayBufferLike => a.buffer;
+  const chunk = wasm ? wasm.chunk : (c: number): void => kmeansChunk(s, c);
   for (const w of team) {
+    if (wasm) {
+      w.postMessage({ ctrl: ctrl.buffer, gen: 0, nChunks: s.nChunks, wasm: { module: wasm.module, memory: wasm.memory, header: wasm.header, paramsOffset: wasm.paramsOffset } });
+      continue;
+    }
     w.postMessage({
       ctrl: ctrl.buffer,
       gen: 0,
@@ -77,7 +84,7 @@ export function poolRunner(s: KState, helpers: number): ChunkRunner {
       half: buf(s.half),
       halfPair: buf(s.halfPair),
       totalShift: buf(s.totalShift),
-      shift: buf(s.shift),
+      otherShift: buf(s.otherShift),
       partSums: buf(s.partSums),
       partCounts: buf(s.partCounts),
       partValue: buf(s.partValue),
@@ -90,7 +97,7 @@ export function poolRunner(s: KState, helpers: number): ChunkRunner {
     Atomics.add(ctrl, CTRL_GEN, 1);
     Atomics.notify(ctrl, CTRL_GEN);
     for (let c = Atomics.add(ctrl, CTRL_NEXT, 1); c < s.nChunks; c = Atomics.add(ctrl, CTRL_NEXT, 1)) {
-      kmeansChunk(s, c);
+      chunk(c);
       Atomics.add(ctrl, CTRL_DONE, 1);
     }
     // Only chunks a worker has taken are left: milliseconds each. A minute

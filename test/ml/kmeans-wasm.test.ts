@@ -1,0 +1,42 @@
+import { execFileSync } from 'node:child_process';
+import { describe, it, expect } from 'vitest';
+import { CHUNK_ROWS, kmeans, type KMeansOptions } from '../../src/ml/kmeans.js';
+import { makeBlobs } from './reference-data.js';
+
+describe('WebAssembly k-means kernel', () => {
+  it('is built from asm/kmeans.ts as it stands', () => {
+    // Exits 1 when the committed binary is stale; execFileSync throws then.
+    const out = execFileSync(process.execPath, ['asm/build.mjs', '--check'], { encoding: 'utf8' });
+    expect(out).toMatch(/up to date/);
+  }, 60_000);
+
+  // Every sum runs in the same order in both kernels, so the models are the
+  // same bits. k = 6 and 9 leave a partial block of four in the SIMD scan.
+  const shapes: [number, number][] = [
+    [12, 6],
+    [5, 9],
+    [3, 4],
+    [1, 2],
+  ];
+  for (const [d, k] of shapes) {
+    const n = 3 * CHUNK_ROWS + 77;
+    const blobs = makeBlobs(n, d, k, { seed: 20 + d, scale: 1.6 });
+    for (const bounds of ['elkan', 'hamerly'] as const) {
+      it(`gives the JavaScript kernel's model bit for bit, d = ${d}, k = ${k}, ${bounds}`, () => {
+        const opts: Partial<KMeansOptions> = { seed: 5, nInit: 2, tol: 0, bounds, threads: 2 };
+        const wasm = kmeans(blobs.data, n, d, k, { ...opts, kernel: 'wasm' });
+        const js = kmeans(blobs.data, n, d, k, { ...opts, kernel: 'js' });
+        expect(wasm.iterations).toBeGreaterThan(3);
+        expect(wasm.iterations).toBe(js.iterations);
+        expect(wasm.labels).toEqual(js.labels);
+        expect(wasm.inertia).toBe(js.inertia);
+        expect(Array.from(wasm.centroids)).toEqual(Array.from(js.centroids));
+      });
+    }
+  }
+
+  it('checks the kernel option', () => {
+    const { data } = makeBlobs(50, 2, 2, { seed: 1 });
+    expect(() => kmeans(data, 50, 2, 2, { kernel: 'gpu' as 'js' })).toThrow(/kernel must be 'auto', 'wasm' or 'js'/);
+  });
+});
