@@ -42,9 +42,10 @@
 }
 
 /**
- * The centres column by column, k padded to a multiple of 4 (`kq`): row t
- * holds column t of every centre, so one row's distances to four centres
- * are two SIMD accumulators, each lane summing in column order as sqdist does.
+ * The centres column by column, k padded to 4 or a multiple of 8 (`kq`):
+ * row t holds column t of every centre, so one row's distances to four or
+ * eight centres are two or four SIMD accumulators, each lane summing in
+ * column order as sqdist does.
  */
 @inline function transpose(centers: usize, ct: usize, d: i32, k: i32, kq: i32): void {
   for (let t = 0; t < d; t++) {
@@ -87,9 +88,9 @@ export function chunk(h: usize, c: i32): void {
   const partCounts = slot(h, 15);
   const partValue = slot(h, 16);
   const params = slot(h, 17);
-  const kq = (k + 3) & ~3;
-  const ct = slot(h, 18) + ((<usize>c * (<usize>d * <usize>kq + 4)) << 3);
-  // Four distances out of the SIMD accumulators, after the chunk's centres.
+  const kq = k <= 4 ? 4 : (k + 7) & ~7;
+  const ct = slot(h, 18) + ((<usize>c * (<usize>d * <usize>kq + 8)) << 3);
+  // Up to eight distances out of the SIMD accumulators, after the chunk's centres.
   const qs = ct + ((<usize>d * <usize>kq) << 3);
 
   const lo = c * chunkRows;
@@ -170,35 +171,53 @@ export function chunk(h: usize, c: i32): void {
       const x = data + <usize>i * rowBytes;
       const a = load<i32>(labels + (<usize>i << 2));
       if (a >= 0) {
-        let u = f64At(upper, i) + f64At(total, a);
+        const u = f64At(upper, i) + f64At(total, a);
         const l = f64At(lowerAny, i) - f64At(otherShift, a);
         const ha = f64At(half, a);
         const bound = ha > l ? ha : l;
+        // No tightening first, unlike the JavaScript kernel: the SIMD scan of
+        // all centres costs about what one scalar distance does. Labels are
+        // the same either way: the scan alone decides them.
         if (u <= bound) continue;
-        u = Math.sqrt(sqdist(x, centers + <usize>a * rowBytes, d));
-        if (u <= bound) {
-          setF64(upper, i, u - f64At(total, a));
-          continue;
-        }
       }
       let b1 = Infinity;
       let b2 = Infinity;
       let j1 = 0;
-      for (let jb = 0; jb < k; jb += 4) {
+      const stride = <usize>kq << 3;
+      for (let jb = 0; jb < k; jb += 8) {
         let acc0 = f64x2.splat(0);
         let acc1 = f64x2.splat(0);
+        let acc2 = f64x2.splat(0);
+        let acc3 = f64x2.splat(0);
         let p = ct + (<usize>jb << 3);
-        for (let o: usize = 0, end = rowBytes; o < end; o += 8) {
-          const xs = f64x2.splat(load<f64>(x + o));
-          const g0 = f64x2.sub(xs, v128.load(p));
-          const g1 = f64x2.sub(xs, v128.load(p, 16));
-          acc0 = f64x2.add(acc0, f64x2.mul(g0, g0));
-          acc1 = f64x2.add(acc1, f64x2.mul(g1, g1));
-          p += <usize>kq << 3;
+        if (kq == 4) {
+          for (let o: usize = 0; o < rowBytes; o += 8) {
+            const xs = f64x2.splat(load<f64>(x + o));
+            const g0 = f64x2.sub(xs, v128.load(p));
+            const g1 = f64x2.sub(xs, v128.load(p, 16));
+            acc0 = f64x2.add(acc0, f64x2.mul(g0, g0));
+            acc1 = f64x2.add(acc1, f64x2.mul(g1, g1));
+            p += stride;
+          }
+        } else {
+          for (let o: usize = 0; o < rowBytes; o += 8) {
+            const xs = f64x2.splat(load<f64>(x + o));
+            const g0 = f64x2.sub(xs, v128.load(p));
+            const g1 = f64x2.sub(xs, v128.load(p, 16));
+            const g2 = f64x2.sub(xs, v128.load(p, 32));
+            const g3 = f64x2.sub(xs, v128.load(p, 48));
+            acc0 = f64x2.add(acc0, f64x2.mul(g0, g0));
+            acc1 = f64x2.add(acc1, f64x2.mul(g1, g1));
+            acc2 = f64x2.add(acc2, f64x2.mul(g2, g2));
+            acc3 = f64x2.add(acc3, f64x2.mul(g3, g3));
+            p += stride;
+          }
         }
         v128.store(qs, acc0);
         v128.store(qs, acc1, 16);
-        const m = min(4, k - jb);
+        v128.store(qs, acc2, 32);
+        v128.store(qs, acc3, 48);
+        const m = min(8, k - jb);
         for (let r = 0; r < m; r++) {
           const q = f64At(qs, r);
           const j = jb + r;

@@ -81,8 +81,8 @@ export function wasmKernel(data: Float64Array, n: number, d: number, k: number, 
     ['partCounts', nChunks * k, 8],
     ['partValue', nChunks, 8],
     ['params', PARAMS, 8],
-    // Per chunk: the centres transposed (d × k rounded up to 4) and 4 distances.
-    ['scratch', nChunks * (d * (Math.ceil(k / 4) * 4) + 4), 8],
+    // Per chunk: the centres transposed (d × k padded to 4 or a multiple of 8) and 8 distances.
+    ['scratch', nChunks * (d * (k <= 4 ? 4 : Math.ceil(k / 8) * 8) + 8), 8],
   ];
   const offsets: number[] = [];
   let end = HEADER_BYTES;
