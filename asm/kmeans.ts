@@ -1,9 +1,9 @@
 // AssemblyScript: the k-means chunk kernel of src/ml/kmeans-kernel.ts,
 // compiled to WebAssembly with 128-bit SIMD by `npm run build:wasm`, which
-// writes src/ml/kmeans-wasm-binary.ts. Same bounds, same steps, same state
+// writes src/ml/ml-wasm-binary.ts. Same bounds, same steps, same state
 // layout, and every sum in the same order, so the two kernels give identical
 // models: SIMD goes across centres (Hamerly's full scan) and across columns
-// of the cluster sums, never along one sum. test/ml/kmeans-wasm.test.ts
+// of the cluster sums, never along one sum. test/ml/wasm.test.ts
 // checks the binary was built from this file and the two kernels agree.
 //
 // Everything lives in the one shared memory the caller lays out; the header

@@ -10,23 +10,7 @@
  * JavaScript kernel.
  */
 import { PARAMS, type KState } from './kmeans-kernel.js';
-import { KMEANS_WASM_BASE64 } from './kmeans-wasm-binary.js';
-
-// The project's TypeScript lib has no WebAssembly types: only what is used here.
-interface WasmMemory {
-  readonly buffer: ArrayBufferLike;
-}
-interface WasmModule {
-  readonly kind?: never;
-}
-interface WasmInstance {
-  readonly exports: { chunk: (header: number, c: number) => void };
-}
-declare const WebAssembly: {
-  Module: new (bytes: Uint8Array) => WasmModule;
-  Instance: new (module: WasmModule, imports: { env: { memory: WasmMemory } }) => WasmInstance;
-  Memory: new (desc: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
-};
+import { layout, mlWasm, type WasmMemory, type WasmModule } from './wasm.js';
 
 export interface WasmKernel {
   state: KState;
@@ -39,32 +23,14 @@ export interface WasmKernel {
   chunk: (c: number) => void;
 }
 
-const PAGE = 65536;
-const MAX_PAGES = 65536;
 /** Header: 19 u32 slots (asm/kmeans.ts), padded. */
 const HEADER_BYTES = 128;
-
-let compiled: WasmModule | null | undefined;
-
-function wasmModule(): WasmModule | null {
-  if (compiled === undefined) {
-    try {
-      compiled = new WebAssembly.Module(Buffer.from(KMEANS_WASM_BASE64, 'base64'));
-    } catch {
-      // No SIMD or threads in this runtime: the JavaScript kernel does the work.
-      compiled = null;
-    }
-  }
-  return compiled;
-}
 
 /**
  * The state of `kmeans` for this data in WebAssembly memory, data copied in,
  * or undefined when the WebAssembly kernel cannot take it.
  */
 export function wasmKernel(data: Float64Array, n: number, d: number, k: number, nChunks: number, chunkRows: number, elkan: boolean): WasmKernel | undefined {
-  const module = wasmModule();
-  if (module === null) return undefined;
   // Sizes in elements, in header slot order from 4 on; 8-byte elements except labels.
   const lengths: [string, number, 4 | 8][] = [
     ['data', n * d, 8],
@@ -84,21 +50,10 @@ export function wasmKernel(data: Float64Array, n: number, d: number, k: number, 
     // Per chunk: the centres transposed (d × k padded to 4 or a multiple of 8) and 8 distances.
     ['scratch', nChunks * (d * (k <= 4 ? 4 : Math.ceil(k / 8) * 8) + 8), 8],
   ];
-  const offsets: number[] = [];
-  let end = HEADER_BYTES;
-  for (const [, len, size] of lengths) {
-    offsets.push(end);
-    // 16-byte alignment keeps every SIMD row load aligned when d is even.
-    end += Math.ceil((len * size) / 16) * 16;
-  }
-  const pages = Math.ceil(end / PAGE);
-  if (pages > MAX_PAGES) return undefined;
-  let memory: WasmMemory;
-  try {
-    memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
-  } catch {
-    return undefined;
-  }
+  const { offsets, end } = layout(HEADER_BYTES, lengths.map(([, len, size]) => len * size));
+  const wasm = mlWasm(end);
+  if (wasm === undefined) return undefined;
+  const { module, memory } = wasm;
   const { buffer } = memory;
   const header = new Uint32Array(buffer, 0, 4 + lengths.length);
   header.set([n, d, k, chunkRows, ...offsets]);
@@ -126,6 +81,6 @@ export function wasmKernel(data: Float64Array, n: number, d: number, k: number, 
     params: f64(13),
   };
   state.data.set(data);
-  const { chunk } = new WebAssembly.Instance(module, { env: { memory } }).exports;
+  const { chunk } = wasm.exports;
   return { state, module, memory, header: 0, paramsOffset: at(13), chunk: (c) => chunk(0, c) };
 }

@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { describe, it, expect } from 'vitest';
 import { CHUNK_ROWS, kmeans, type KMeansOptions } from '../../src/ml/kmeans.js';
+import { silhouette } from '../../src/ml/metrics.js';
 import { makeBlobs } from './reference-data.js';
 
-describe('WebAssembly k-means kernel', () => {
-  it('is built from asm/kmeans.ts as it stands', () => {
+describe('WebAssembly kernels', () => {
+  it('are built from asm/*.ts as they stand', () => {
     // Exits 1 when the committed binary is stale; execFileSync throws then.
     const out = execFileSync(process.execPath, ['asm/build.mjs', '--check'], { encoding: 'utf8' });
     expect(out).toMatch(/up to date/);
@@ -35,8 +36,22 @@ describe('WebAssembly k-means kernel', () => {
     }
   }
 
+  // 1003 rows: runs of four and a tail; d = 1 and 7 exercise the column loop's ends.
+  for (const d of [12, 7, 1]) {
+    it(`silhouette gives the JavaScript kernel's value, d = ${d}`, () => {
+      const n = 1003;
+      const { data, labels } = makeBlobs(n, d, 5, { seed: 40 + d, scale: 2 });
+      const wasm = silhouette(data, n, d, labels, { kernel: 'wasm' });
+      const js = silhouette(data, n, d, labels, { kernel: 'js' });
+      expect(Math.abs(wasm)).toBeGreaterThan(0.01);
+      // Each distance is the same bits; the sums of distances add up in another order.
+      expect(Math.abs(wasm - js)).toBeLessThan(1e-13);
+    });
+  }
+
   it('checks the kernel option', () => {
-    const { data } = makeBlobs(50, 2, 2, { seed: 1 });
+    const { data, labels } = makeBlobs(50, 2, 2, { seed: 1 });
     expect(() => kmeans(data, 50, 2, 2, { kernel: 'gpu' as 'js' })).toThrow(/kernel must be 'auto', 'wasm' or 'js'/);
+    expect(() => silhouette(data, 50, 2, labels, { kernel: 'gpu' as 'js' })).toThrow(/kernel must be 'auto', 'wasm' or 'js'/);
   });
 });

@@ -1,0 +1,83 @@
+/**
+ * The WebAssembly module of the hot numeric kernels (asm/*.ts, 128-bit SIMD,
+ * over an imported shared memory so worker threads can run it on the same
+ * state), compiled once per process. Where the runtime lacks WebAssembly
+ * SIMD or shared memory, `mlWasm` is null and callers use their JavaScript
+ * kernels, which the tests hold the WebAssembly ones to.
+ */
+import { ML_WASM_BASE64 } from './ml-wasm-binary.js';
+
+// The project's TypeScript lib has no WebAssembly types: only what is used here.
+export interface WasmMemory {
+  readonly buffer: ArrayBufferLike;
+}
+export interface WasmModule {
+  readonly kind?: never;
+}
+export interface MlWasmExports {
+  chunk(header: number, c: number): void;
+  silhouetteRow(xi: number, xT: number, m: number, d: number, j0: number, j1: number, acc: number): number;
+}
+declare const WebAssembly: {
+  Module: new (bytes: Uint8Array) => WasmModule;
+  Instance: new (module: WasmModule, imports: { env: { memory: WasmMemory } }) => { readonly exports: MlWasmExports };
+  Memory: new (desc: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
+};
+
+const PAGE = 65536;
+/** 4 GiB: the most a 32-bit WebAssembly memory addresses. */
+const MAX_PAGES = 65536;
+
+let compiled: WasmModule | null | undefined;
+
+/** The compiled module, or null where this runtime cannot run it. */
+export function mlWasmModule(): WasmModule | null {
+  if (compiled === undefined) {
+    try {
+      compiled = new WebAssembly.Module(Buffer.from(ML_WASM_BASE64, 'base64'));
+    } catch {
+      compiled = null;
+    }
+  }
+  return compiled;
+}
+
+export interface MlWasm {
+  module: WasmModule;
+  memory: WasmMemory;
+  exports: MlWasmExports;
+}
+
+/**
+ * An instance over a fresh shared memory of at least `bytes`, or undefined
+ * when the module cannot run here or the memory cannot be had (over 4 GiB,
+ * or refused).
+ */
+export function mlWasm(bytes: number): MlWasm | undefined {
+  const module = mlWasmModule();
+  if (module === null) return undefined;
+  const pages = Math.max(1, Math.ceil(bytes / PAGE));
+  if (pages > MAX_PAGES) return undefined;
+  let memory: WasmMemory;
+  try {
+    memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+  } catch {
+    return undefined;
+  }
+  const { exports } = new WebAssembly.Instance(module, { env: { memory } });
+  return { module, memory, exports };
+}
+
+/**
+ * Byte offsets for arrays laid out one after another from `start`, each
+ * 16-byte aligned (SIMD loads), and the end of the last.
+ */
+export function layout(start: number, byteLengths: readonly number[]): { offsets: number[]; end: number } {
+  const offsets: number[] = [];
+  let end = start;
+  for (const len of byteLengths) {
+    offsets.push(end);
+    end += Math.ceil(len / 16) * 16;
+  }
+  return { offsets, end };
+}
