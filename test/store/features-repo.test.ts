@@ -5,12 +5,36 @@
  */
 import { describe, it, expect } from 'vitest';
 import { openTestStore, seedStore, tempDir } from '../support/store-fixture.js';
-import type { TxAggregate } from '../../src/store/features-repo.js';
+import { join } from 'node:path';
+import { createFeaturesRepo, type TxAggregate } from '../../src/store/features-repo.js';
+import { openDb } from '../../src/store/open.js';
 import type { Transaction } from '../../src/core/records.js';
 
 const NOW = '2026-07-01T00:00:00.000Z';
 
 describe('wonAggregates', () => {
+  // The spill itself shows only in memory use (the 1M-customer segment bench); the
+  // connection cannot be asked while the read is under way.
+  it('puts the in-memory temp store back after a full read sorted on disk', () => {
+    const dir = tempDir();
+    const store = openTestStore(dir);
+    seedStore(store, { customers: 10 });
+    store.close();
+    const db = openDb(join(dir, 'store.db'));
+    const repo = createFeaturesRepo(db);
+    const tempStore = (): unknown => db.pragma('temp_store', { simple: true });
+    expect(tempStore()).toBe(2);
+    expect([...repo.wonAggregates()].length).toBeGreaterThan(0);
+    expect(tempStore()).toBe(2);
+    // a reader that stops early puts it back too; a read for named customers never changes it
+    for (const _ of repo.wonAggregates()) break;
+    expect(tempStore()).toBe(2);
+    const ids = repo.activeCustomerIds();
+    expect([...repo.wonAggregates(ids)].length).toBeGreaterThan(0);
+    expect(tempStore()).toBe(2);
+    db.close();
+  });
+
   it('gives the same per-customer, per-currency aggregates read in full or for named customers', () => {
     const store = openTestStore(tempDir());
     // same emails in both connectors: one customer, two contacts
