@@ -1,5 +1,6 @@
-/** The CSV connector's config entry and push target. */
+/** The CSV connector's config entry and push target: schemas only (see ConnectorSpec). */
 import { z } from 'zod';
+import { defineConnectorSpec } from '../../src/connector/contract.js';
 
 export const CONTACT_COLUMNS = ['id', 'email', 'first_name', 'last_name', 'company', 'country', 'lifecycle_stage', 'created_at', 'updated_at'] as const;
 export const TRANSACTION_COLUMNS = ['id', 'contact_id', 'amount', 'currency', 'occurred_at', 'status'] as const;
@@ -37,3 +38,9 @@ export const csvTargetSchema = z.strictObject({
 });
 
 export type CsvTarget = z.infer<typeof csvTargetSchema>;
+
+export const csvSpec = defineConnectorSpec<CsvConfig, CsvTarget>({
+  type: 'csv',
+  configSchema: csvConfigSchema,
+  targetSchema: csvTargetSchema,
+});

@@ -3,7 +3,7 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { defineConnector, type Stream } from '../../src/connector/contract.js';
 import type { Contact, ParseResult, Transaction } from '../../src/core/records.js';
-import { csvConfigSchema, type CsvConfig, type CsvTarget } from './config.js';
+import { csvSpec, type CsvConfig, type CsvTarget } from './config.js';
 import { csvCheckpointSchema } from './read.js';
 import { parsedPages, type CsvStreamName } from './parsed-pages.js';
 import { csvWriter } from './writer.js';
@@ -56,8 +56,7 @@ function stream<T>(name: CsvStreamName, file: (c: CsvConfig) => string | undefin
 }
 
 export default defineConnector<CsvConfig, CsvTarget>({
-  type: 'csv',
-  configSchema: csvConfigSchema,
+  ...csvSpec,
   async check(ctx) {
     const files: [string, string | undefined][] = [['contacts', ctx.config.contacts], ['transactions', ctx.config.transactions]];
     const lines = files

@@ -5,12 +5,11 @@
 import { resolve } from 'node:path';
 import type { SegmentWriter } from '../../src/connector/contract.js';
 import { csvCell, writeFileAtomic } from '../../src/core/atomic-write.js';
-import { csvTargetSchema, type CsvConfig, type CsvTarget } from './config.js';
+import type { CsvConfig, CsvTarget } from './config.js';
 
 export const MEMBERSHIP_COLUMNS = ['customer_id', 'external_id', 'email', 'segment_id', 'segment_name'] as const;
 
 export const csvWriter: SegmentWriter<CsvConfig, CsvTarget> = {
-  targetSchema: csvTargetSchema,
   maxBatch: 10_000,
   location: (target, baseDir) => resolve(baseDir, target.file),
   async prepare(_ctx, segments) {

@@ -1,5 +1,9 @@
-/** The HubSpot connector's config entry and push target (every key is documented in README.md here). */
+/**
+ * The HubSpot connector's config entry and push target (every key is documented
+ * in README.md here). Schemas only: no @hubspot/api-client here (see ConnectorSpec).
+ */
 import { z } from 'zod';
+import { defineConnectorSpec } from '../../src/connector/contract.js';
 
 export const DEFAULT_BASE_URL = 'https://api.hubapi.com';
 
@@ -90,3 +94,10 @@ export const hubspotTargetSchema = z.strictObject({
 });
 
 export type HubspotTarget = z.infer<typeof hubspotTargetSchema>;
+
+export const hubspotSpec = defineConnectorSpec<HubspotConfig, HubspotTarget>({
+  type: 'hubspot',
+  configSchema: hubspotConfigSchema,
+  targetSchema: hubspotTargetSchema,
+  secretKeys: ['accessToken'],
+});

@@ -2,14 +2,12 @@
 import { defineConnector } from '../../src/connector/contract.js';
 import { checkHubspot } from './check.js';
 import { hubspotChanges } from './changes.js';
-import { hubspotConfigSchema, type HubspotConfig, type HubspotTarget } from './config.js';
+import { hubspotSpec, type HubspotConfig, type HubspotTarget } from './config.js';
 import { contactsStream, transactionsStream } from './streams.js';
 import { hubspotWriter } from './writer.js';
 
 export default defineConnector<HubspotConfig, HubspotTarget>({
-  type: 'hubspot',
-  configSchema: hubspotConfigSchema,
-  secretKeys: ['accessToken'],
+  ...hubspotSpec,
   check: checkHubspot,
   streams: {
     contacts: contactsStream,

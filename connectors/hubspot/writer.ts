@@ -18,7 +18,7 @@ import type { Client } from '@hubspot/api-client';
 import type { ListIds, MembershipOp, OpResult, SegmentRef, SegmentWriter, WriterContext } from '../../src/connector/contract.js';
 import { RemoteError, UserError } from '../../src/core/errors.js';
 import { hubspotApi, type HubspotApi } from './client.js';
-import { hubspotTargetSchema, type HubspotConfig, type HubspotTarget } from './config.js';
+import type { HubspotConfig, HubspotTarget } from './config.js';
 import {
   HubspotBatchUpdate,
   HubspotListResponse,
@@ -317,7 +317,6 @@ function errorIds(err: HubspotBatchError, sent: ReadonlySet<string>): string[] {
 }
 
 export const hubspotWriter: SegmentWriter<HubspotConfig, HubspotTarget> = {
-  targetSchema: hubspotTargetSchema,
   // large batches keep list calls near one per list; property updates go out 100 at a time regardless
   maxBatch: 10_000,
   location: (target) =>

@@ -1,9 +1,11 @@
 /**
  * The Salesforce connector's config entry and push target. Every key is
  * documented in connectors/salesforce/README.md. Objects are strict: an unknown
- * key is an error with its path and a "did you mean".
+ * key is an error with its path and a "did you mean". Schemas only: no jsforce
+ * here (see ConnectorSpec).
  */
 import { z } from 'zod';
+import { defineConnectorSpec } from '../../src/connector/contract.js';
 
 export const DEFAULT_LOGIN_URL = 'https://login.salesforce.com';
 
@@ -152,3 +154,10 @@ export const salesforceTargetSchema = z.strictObject({
 });
 
 export type SalesforceTarget = z.infer<typeof salesforceTargetSchema>;
+
+export const salesforceSpec = defineConnectorSpec<SalesforceConfig, SalesforceTarget>({
+  type: 'salesforce',
+  configSchema: salesforceConfigSchema,
+  targetSchema: salesforceTargetSchema,
+  secretKeys: SECRET_KEYS,
+});

@@ -4,15 +4,13 @@
  * Every call goes through jsforce (see client.ts); see README.md for setup.
  */
 import { defineConnector } from '../../src/connector/contract.js';
-import { SECRET_KEYS, salesforceConfigSchema, type SalesforceConfig, type SalesforceTarget } from './config.js';
+import { salesforceSpec, type SalesforceConfig, type SalesforceTarget } from './config.js';
 import { checkSalesforce } from './check.js';
 import { contactsStream, transactionsStream } from './streams.js';
 import { salesforceWriter } from './writer.js';
 
 export default defineConnector<SalesforceConfig, SalesforceTarget>({
-  type: 'salesforce',
-  configSchema: salesforceConfigSchema,
-  secretKeys: SECRET_KEYS,
+  ...salesforceSpec,
   check: (ctx) => checkSalesforce(ctx),
   streams: {
     contacts: contactsStream,

@@ -13,7 +13,7 @@
  */
 import type { ListIds, MembershipOp, OpResult, SegmentRef, SegmentWriter, WriterContext } from '../../src/connector/contract.js';
 import { RemoteError, UserError } from '../../src/core/errors.js';
-import { salesforceTargetSchema, type SalesforceConfig, type SalesforceTarget } from './config.js';
+import type { SalesforceConfig, SalesforceTarget } from './config.js';
 import { clientFor, type SalesforceClient } from './client.js';
 import { SalesforceCampaign, SalesforceCampaignMember, type SalesforceSaveResult, sfId } from './shapes.js';
 import { quote } from './soql.js';
@@ -432,7 +432,6 @@ async function writeField(client: SalesforceClient, field: string, ops: readonly
 }
 
 export const salesforceWriter: SegmentWriter<SalesforceConfig, SalesforceTarget> = {
-  targetSchema: salesforceTargetSchema,
   // ten collection calls of 200 per kind of write: few part-filled calls at batch edges
   maxBatch: 2000,
   location(target) {

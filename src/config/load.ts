@@ -94,7 +94,7 @@ export function parseConfig(text: string, file: string, opts: LoadOptions): Conf
       if (!e || typeof e !== 'object' || typeof e.type !== 'string' || typeof e.name !== 'string') return;
       if (seen.has(e.name)) problem(['connectors', i, 'name'], `connector name "${e.name}" is used twice`);
       seen.add(e.name);
-      const c = opts.registry.get(e.type);
+      const c = opts.registry.spec(e.type);
       if (!c) {
         const dym = didYouMean(e.type, opts.registry.types());
         problem(['connectors', i, 'type'], `unknown connector type "${e.type}"${dym ? ` (did you mean "${dym}"?)` : ''}; known: ${opts.registry.types().join(', ')}`);
@@ -119,14 +119,14 @@ export function parseConfig(text: string, file: string, opts: LoadOptions): Conf
         problem(['push', 'targets', i, 'connector'], `no connector named "${name}"${dym ? ` (did you mean "${dym}"?)` : ''}`);
         return;
       }
-      const c = typeof entry.type === 'string' ? opts.registry.get(entry.type) : undefined;
+      const c = typeof entry.type === 'string' ? opts.registry.spec(entry.type) : undefined;
       if (!c) return;
-      if (!c.writer) {
+      if (!c.targetSchema) {
         problem(['push', 'targets', i, 'connector'], `connector "${name}" (type ${c.type}) cannot write segments`);
         return;
       }
-      const r = c.writer.targetSchema.safeParse(t);
-      if (!r.success) addIssues(r.error, c.writer.targetSchema, ['push', 'targets', i], problem);
+      const r = c.targetSchema.safeParse(t);
+      if (!r.success) addIssues(r.error, c.targetSchema, ['push', 'targets', i], problem);
     });
   }
 

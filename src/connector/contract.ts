@@ -89,13 +89,12 @@ export interface OpResult {
 }
 
 export interface WriterContext<C, T = unknown> extends ConnectorContext<C> {
-  /** The push target's own options (lists prefix, property name, output file...), parsed by targetSchema. */
+  /** The push target's own options (lists prefix, property name, output file...), parsed by the connector's targetSchema. */
   target: T;
 }
 
+/** Writes segments to a target; the target's options are parsed by the connector's `targetSchema`. */
 export interface SegmentWriter<C, T = unknown> {
-  /** zod schema of a `push.targets` entry naming this connector (the `connector` key included). */
-  targetSchema: z.ZodType<T>;
   /** Most ops one apply() call may take. */
   maxBatch: number;
   /** Ensure lists/campaigns and the property/field exist; returns remote ids by segment id. */
@@ -184,12 +183,28 @@ export interface ChangeFeed<C> {
   fetch(ctx: ConnectorContext<C>, ids: { contacts: readonly string[]; transactions: readonly string[] }): Promise<FetchedChanges>;
 }
 
-export interface Connector<C, T = unknown> {
+/**
+ * A connector's config side: what validating a config needs, and nothing more.
+ * It lives in the connector's config.ts, which imports no CRM SDK, so loading
+ * and checking a config (every CLI start) never loads jsforce or the HubSpot
+ * client; the registry loads the implementation (index.ts) when a job runs it.
+ */
+export interface ConnectorSpec<C, T = unknown> {
   type: string;
   /** zod schema for this connector's entry in the config's `connectors` list. */
   configSchema: z.ZodType<C>;
+  /** zod schema of a `push.targets` entry naming this connector (the `connector` key included); set exactly when the connector has a writer. */
+  targetSchema?: z.ZodType<T>;
   /** Keys of the config that are secrets, redacted from logs and run records. */
   secretKeys?: readonly string[];
+}
+
+export function defineConnectorSpec<C, T = unknown>(s: ConnectorSpec<C, T>): ConnectorSpec<C, T> {
+  return s;
+}
+
+/** The implementation: its spec (spread from config.ts) plus what talks to the CRM. */
+export interface Connector<C, T = unknown> extends ConnectorSpec<C, T> {
   check(ctx: ConnectorContext<C>): Promise<CheckReport>;
   streams: {
     contacts: Stream<C, Contact>;
@@ -201,9 +216,15 @@ export interface Connector<C, T = unknown> {
 }
 
 export function defineConnector<C, T = unknown>(c: Connector<C, T>): Connector<C, T> {
+  // config validation accepts push targets by targetSchema alone: a writer must come with it, and only with it
+  if ((c.writer === undefined) !== (c.targetSchema === undefined)) {
+    throw new Error(`connector ${c.type}: set targetSchema and writer together (a push target is validated by the one and written by the other)`);
+  }
   return c;
 }
 
-/** Erased form, as held by the registry. */
+/** Erased forms, as held by the registry. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the registry holds connectors of any config type; each is re-typed by its own schema
 export type AnyConnector = Connector<any, any>;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- as above
+export type AnyConnectorSpec = ConnectorSpec<any, any>;

@@ -23,8 +23,7 @@ export async function syncJob(ctx: JobContext, runId: number, opts: { full: bool
   const streams: StreamCounts[] = [];
   try {
     for (const conn of conns) {
-      const registered = ctx.registry.get(conn.type);
-      if (!registered) throw new Error(`connector type ${conn.type} vanished from the registry`);
+      const registered = await ctx.registry.load(conn.type);
       const def = withPrivacy(registered, policy);
       streams.push(
         ...(await syncConnector(

@@ -99,9 +99,8 @@ export async function runPush(deps: PushDeps, opts: PushOptions): Promise<PushRe
 
   for (const target of targets) {
     const conn = config.connectors.find((c) => c.name === target.connector);
-    const def = conn ? registry.get(conn.type) : undefined;
-    const writer = def?.writer;
-    if (!conn || !def || !writer) throw new Error(`push target ${target.connector} has no writer (config validation should have caught this)`);
+    const targetSchema = conn ? registry.spec(conn.type)?.targetSchema : undefined;
+    if (!conn || !targetSchema) throw new Error(`push target ${target.connector} has no writer (config validation should have caught this)`);
     const name = conn.name;
     let desired: DesiredRow[];
     let pushed: ReadonlyMap<string, { segmentId: string; customerId: string }>;
@@ -129,6 +128,9 @@ export async function runPush(deps: PushDeps, opts: PushOptions): Promise<PushRe
     const renamed = segments.some((s) => listNames[s.id] !== undefined && listNames[s.id] !== retiredName(s.id));
     if (opts.dryRun || held || (diff.ops.length === 0 && !renamed)) continue;
 
+    // only a push that writes loads the connector (and its SDK): a dry run or a held push plans with the spec alone
+    const writer = (await registry.load(conn.type)).writer;
+    if (!writer) throw new Error(`push target ${target.connector} has no writer (config validation should have caught this)`);
     const log = deps.logger.child({ target: name });
     store.push.planOutbox(opts.runId, name, diff.ops);
     const ctx: WriterContext<unknown> = {
@@ -138,7 +140,7 @@ export async function runPush(deps: PushDeps, opts: PushOptions): Promise<PushRe
       signal: opts.signal,
       retry: deps.retry,
       baseDir: config.baseDir,
-      target: writer.targetSchema.parse(target),
+      target: targetSchema.parse(target),
     };
     const refs: SegmentRef[] = segments.map((s) => {
       const ref: SegmentRef = { id: s.id, name: s.name, description: s.description, retired: s.retiredAt !== null };

@@ -19,7 +19,7 @@ export interface RealtimeParts {
   stop(): void;
 }
 
-export function startRealtime(o: { config: Config; registry: Registry; runner: JobRunner; store: Store; logger: Logger }): RealtimeParts {
+export async function startRealtime(o: { config: Config; registry: Registry; runner: JobRunner; store: Store; logger: Logger }): Promise<RealtimeParts> {
   const rt = o.config.realtime;
   const describe: string[] = [];
   let processor: ChangeProcessor | undefined;
@@ -28,7 +28,7 @@ export function startRealtime(o: { config: Config; registry: Registry; runner: J
     const hs = rt.hubspot;
     // config validation made sure it exists and is a HubSpot connector (or the only one)
     const conn = o.config.connectors.find((c) => (hs.connector !== undefined ? c.name === hs.connector : c.type === 'hubspot'));
-    const def = conn ? o.registry.get(conn.type) : undefined;
+    const def = conn ? await o.registry.load(conn.type) : undefined;
     if (!conn || !def?.changes) throw new Error('realtime.hubspot names no HubSpot connector (config validation should have caught this)');
     processor = new ChangeProcessor({ runner: o.runner, store: o.store, logger: o.logger, realtime: rt, source: conn, connector: def });
     const p = processor;
@@ -45,7 +45,7 @@ export function startRealtime(o: { config: Config; registry: Registry; runner: J
   const targets: PollTarget[] = [];
   for (const p of rt?.poll ?? []) {
     const conn = o.config.connectors.find((c) => c.name === p.connector);
-    const def = conn ? o.registry.get(conn.type) : undefined;
+    const def = conn ? await o.registry.load(conn.type) : undefined;
     if (!conn || !def) throw new Error(`realtime.poll names no connector ${p.connector} (config validation should have caught this)`);
     targets.push({ conn, connector: def, everyMs: p.every });
     describe.push(`${conn.name} polled every ${p.every / 1000} s`);

@@ -137,7 +137,7 @@ export class Views {
           complete: (s.cursor as { done?: unknown } | null)?.done !== false,
           cursor: s.cursor,
         })),
-        pushTarget: targets.has(c.name) && registry.get(c.type)?.writer !== undefined,
+        pushTarget: targets.has(c.name) && registry.spec(c.type)?.targetSchema !== undefined,
       };
     });
     const model = store.models.activeModel();

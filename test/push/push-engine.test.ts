@@ -33,8 +33,8 @@ function fakeConnector(remote: FakeRemote) {
       contacts: { checkpointSchema: z.record(z.string(), z.never()), async *read() {}, parse: () => ({ ok: false, rejected: { externalId: undefined, reason: 'unused', payload: null } }) },
       transactions: { checkpointSchema: z.record(z.string(), z.never()), async *read() {}, parse: () => ({ ok: false, rejected: { externalId: undefined, reason: 'unused', payload: null } }) },
     },
+    targetSchema: z.strictObject({ connector: z.string() }),
     writer: {
-      targetSchema: z.strictObject({ connector: z.string() }),
       maxBatch: 50,
       async prepare(_ctx, segments, known) {
         const out: Record<string, string> = { ...known };

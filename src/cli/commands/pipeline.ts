@@ -223,8 +223,9 @@ export async function runCommand(g: GlobalOptions, o: { full?: boolean; dryRun?:
     printLine(`store:        ${s.config.store}`);
     for (const t of s.config.push.targets) {
       const conn = s.config.connectors.find((c) => c.name === t.connector);
-      const w = conn ? s.ctx.registry.get(conn.type)?.writer : undefined;
-      if (w?.location) printLine(`memberships:  ${w.location(w.targetSchema.parse(t), s.config.baseDir)}`);
+      // `run` synced every connector: this loads nothing new
+      const def = conn ? await s.ctx.registry.load(conn.type) : undefined;
+      if (def?.writer?.location && def.targetSchema) printLine(`memberships:  ${def.writer.location(def.targetSchema.parse(t), s.config.baseDir)}`);
     }
     printLine(`run log:      ${s.config.log.file}`);
     if (r.push) printLine(`report:       ${await (await import('./report.js')).writeRunReport(s.ctx)}`);

@@ -61,7 +61,7 @@ export async function serveCommand(g: GlobalOptions, o: ServeOptions): Promise<n
     const base: BaseContext = { ...rest, progress: createProgress({ tty: false, logger: s.logger }) };
     const runner = new JobRunner({ base });
     const scheduler = new Scheduler({ runner, store: base.store, logger: s.logger, schedule: s.config.schedule, now: base.now });
-    const realtime = startRealtime({ config: s.config, registry: base.registry, runner, store: base.store, logger: s.logger });
+    const realtime = await startRealtime({ config: s.config, registry: base.registry, runner, store: base.store, logger: s.logger });
     const app = await buildServer({ ctx: base, runner, scheduler, token, ...(realtime.webhooks ? { webhooks: realtime.webhooks } : {}) });
 
     let address: string;

@@ -35,8 +35,7 @@ export async function checkCommand(g: GlobalOptions): Promise<number> {
     const lines: (CheckLine & { connector: string })[] = [{ connector: '-', name: 'config', ok: true, detail: s.config.file }];
     lines.push({ connector: '-', name: 'store', ok: true, detail: s.config.store });
     for (const c of s.config.connectors) {
-      const def = s.ctx.registry.get(c.type);
-      if (!def) continue;
+      const def = await s.ctx.registry.load(c.type);
       try {
         const r = await def.check({
           name: c.name,

@@ -29,8 +29,8 @@ describe('HubSpot end to end', () => {
       ['transactions', env.fake.deals.size, 0],
     ]);
     const files = env.config.connectors.find((c) => c.name === 'files');
-    const csv = registry.get('csv');
-    if (!files || !csv) throw new Error('csv connector missing');
+    const csv = await registry.load('csv');
+    if (!files) throw new Error('csv connector missing');
     await syncConnector(
       { store: env.store, logger: env.ctx.logger, progress: noProgress, retry: env.ctx.retry, baseDir: env.dir, pageSize: 1000, now: () => new Date() },
       csv,

@@ -68,7 +68,7 @@ export function connectorCtx(config: Config, signal: AbortSignal = new AbortCont
 }
 
 export function writerCtx(config: Config, signal: AbortSignal = new AbortController().signal): WriterContext<SalesforceConfig, SalesforceTarget> {
-  const target = salesforce.writer?.targetSchema.parse(config.push.targets[0]) as SalesforceTarget;
+  const target = salesforce.targetSchema?.parse(config.push.targets[0]) as SalesforceTarget;
   return { ...connectorCtx(config, signal), target };
 }
 
