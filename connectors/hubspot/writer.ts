@@ -12,21 +12,24 @@
  * apply(): memberships through add-and-remove per list (1,000 ids per call),
  * property values through batch update (100 per call); per-record failures
  * (207 errors, ids HubSpot reports missing) come back as OpResult ok:false and
- * are retried on the next push.
+ * are retried on the next push. A contact HubSpot does not have (deleted or
+ * merged since the sync: recordIdsMissing, OBJECT_NOT_FOUND) is a permanent
+ * failure of that record, and a call refused as a whole for contacts it names
+ * is sent again without them, so one deleted contact holds up no other.
  */
 import type { Client } from '@hubspot/api-client';
 import type { ListIds, MembershipOp, OpResult, SegmentRef, SegmentWriter, WriterContext } from '../../src/connector/contract.js';
 import { RemoteError, UserError } from '../../src/core/errors.js';
-import { hubspotApi, type HubspotApi } from './client.js';
+import { HubspotHttpError, hubspotApi, type HubspotApi } from './client.js';
 import type { HubspotConfig, HubspotTarget } from './config.js';
 import {
+  HubspotBatchError,
   HubspotBatchUpdate,
   HubspotListResponse,
   HubspotListsById,
   HubspotListUpdate,
   HubspotMembershipsUpdate,
   HubspotProperty,
-  type HubspotBatchError,
   type HubspotList,
   type HubspotOption,
 } from './shapes.js';
@@ -316,6 +319,20 @@ function errorIds(err: HubspotBatchError, sent: ReadonlySet<string>): string[] {
   return out;
 }
 
+/** HubSpot's category for records it does not have (deleted, merged, never existed). */
+const NOT_FOUND = 'OBJECT_NOT_FOUND';
+
+/** A call HubSpot refused as a whole: its error body, when that names some of the contacts sent. */
+function refusalNaming(e: RemoteError, sent: readonly string[]): { err: HubspotBatchError; ids: string[] } | undefined {
+  const err = e.cause instanceof HubspotHttpError ? HubspotBatchError.safeParse(e.cause.body).data : undefined;
+  const ids = err ? [...new Set(errorIds(err, new Set(sent)))] : [];
+  return err && ids.length ? { err, ids } : undefined;
+}
+
+const detailOf = (err: HubspotBatchError | undefined): string => (err ? `${err.category ?? 'error'}: ${err.message ?? 'no message'}` : "not in HubSpot's answer");
+
+type Fail = (keys: Iterable<string>, error: string, permanent?: boolean) => void;
+
 export const hubspotWriter: SegmentWriter<HubspotConfig, HubspotTarget> = {
   // large batches keep list calls near one per list; property updates go out 100 at a time regardless
   maxBatch: 10_000,
@@ -339,8 +356,13 @@ export const hubspotWriter: SegmentWriter<HubspotConfig, HubspotTarget> = {
   async apply(ctx, ops) {
     const api = hubspotApi(ctx);
     const errors = new Map<string, string>();
-    const fail = (keys: Iterable<string>, error: string): void => {
-      for (const k of keys) if (!errors.has(k)) errors.set(k, error);
+    // permanent only when every failure of the op is (a list add and a property update may fail apart)
+    const permanent = new Map<string, boolean>();
+    const fail: Fail = (keys, error, lasting = false) => {
+      for (const k of keys) {
+        if (!errors.has(k)) errors.set(k, error);
+        permanent.set(k, (permanent.get(k) ?? true) && lasting);
+      }
     };
 
     if (ctx.target.lists !== false) await applyLists(api, ops, prepared.get(ctx)?.emptied ?? new Set(), fail);
@@ -348,12 +370,12 @@ export const hubspotWriter: SegmentWriter<HubspotConfig, HubspotTarget> = {
 
     return ops.map((o): OpResult => {
       const error = errors.get(o.key);
-      return error === undefined ? { key: o.key, ok: true } : { key: o.key, ok: false, error };
+      return error === undefined ? { key: o.key, ok: true } : { key: o.key, ok: false, error, ...(permanent.get(o.key) ? { permanent: true } : {}) };
     });
   },
 };
 
-async function applyLists(api: HubspotApi, ops: readonly MembershipOp[], emptied: ReadonlySet<string>, fail: (keys: Iterable<string>, error: string) => void): Promise<void> {
+async function applyLists(api: HubspotApi, ops: readonly MembershipOp[], emptied: ReadonlySet<string>, fail: Fail): Promise<void> {
   const byList = new Map<string, { add: Map<string, string[]>; remove: Map<string, string[]> }>();
   for (const o of ops) {
     if (o.listId === undefined) {
@@ -370,36 +392,50 @@ async function applyLists(api: HubspotApi, ops: readonly MembershipOp[], emptied
   }
   for (const [listId, l] of byList) {
     const entries: ['add' | 'remove', string][] = [...[...l.add.keys()].map((id) => ['add', id] as ['add', string]), ...[...l.remove.keys()].map((id) => ['remove', id] as ['remove', string])];
+    const keysOf = (op: 'add' | 'remove', id: string): string[] => (op === 'add' ? l.add : l.remove).get(id) ?? [];
+    const missing = (id: string): void => {
+      // missing and not a member is what a remove wants
+      fail(keysOf('add', id), `contact ${id} does not exist in HubSpot (deleted or merged); the next sync removes it`, true);
+    };
     for (let i = 0; i < entries.length; i += LIST_MEMBERSHIP_CHUNK) {
-      const chunk = entries.slice(i, i + LIST_MEMBERSHIP_CHUNK);
-      const body = {
-        recordIdsToAdd: chunk.filter(([op]) => op === 'add').map(([, id]) => id),
-        recordIdsToRemove: chunk.filter(([op]) => op === 'remove').map(([, id]) => id),
-      };
-      const keysOf = (op: 'add' | 'remove', id: string): string[] => (op === 'add' ? l.add : l.remove).get(id) ?? [];
-      const label = `update members of list ${listId}`;
-      let res: z.output<typeof HubspotMembershipsUpdate>;
-      try {
-        res = parse(
-          HubspotMembershipsUpdate,
-          await api.call(label, (sdk) => sdk.crm.lists.membershipsApi.addAndRemove(listId, body), { scope: 'crm.lists.write' }),
-          label,
-        );
-      } catch (e) {
-        // a refused request fails its records (retried next push); anything else stops the push
-        if (!(e instanceof RemoteError && e.kind === 'client')) throw e;
-        fail(chunk.flatMap(([op, id]) => keysOf(op, id)), failure(e));
-        continue;
-      }
-      for (const id of res.recordIdsMissing) {
-        // missing and not a member is what a remove wants
-        fail(keysOf('add', id), `contact ${id} does not exist in HubSpot (deleted or merged); the next sync removes it`);
+      let chunk = entries.slice(i, i + LIST_MEMBERSHIP_CHUNK);
+      // a call refused for contacts it names goes again without them: each round drops one at least
+      while (chunk.length) {
+        const body = {
+          recordIdsToAdd: chunk.filter(([op]) => op === 'add').map(([, id]) => id),
+          recordIdsToRemove: chunk.filter(([op]) => op === 'remove').map(([, id]) => id),
+        };
+        const label = `update members of list ${listId}`;
+        let res: z.output<typeof HubspotMembershipsUpdate>;
+        try {
+          res = parse(
+            HubspotMembershipsUpdate,
+            await api.call(label, (sdk) => sdk.crm.lists.membershipsApi.addAndRemove(listId, body), { scope: 'crm.lists.write' }),
+            label,
+          );
+        } catch (e) {
+          // a refused request fails its records (retried next push); anything else stops the push
+          if (!(e instanceof RemoteError && e.kind === 'client')) throw e;
+          const named = refusalNaming(e, chunk.map(([, id]) => id));
+          if (!named) {
+            fail(chunk.flatMap(([op, id]) => keysOf(op, id)), failure(e));
+            break;
+          }
+          for (const id of named.ids) {
+            if (named.err.category === NOT_FOUND) missing(id);
+            else fail([...keysOf('add', id), ...keysOf('remove', id)], `contact ${id}: ${detailOf(named.err)}`);
+          }
+          chunk = chunk.filter(([, id]) => !named.ids.includes(id));
+          continue;
+        }
+        for (const id of res.recordIdsMissing) missing(id);
+        break;
       }
     }
   }
 }
 
-async function applyProperty(api: HubspotApi, property: string, ops: readonly MembershipOp[], fail: (keys: Iterable<string>, error: string) => void): Promise<void> {
+async function applyProperty(api: HubspotApi, property: string, ops: readonly MembershipOp[], fail: Fail): Promise<void> {
   // one value per contact: the segment it is added to, else empty (it only left a segment)
   const value = new Map<string, string>();
   const keys = new Map<string, string[]>();
@@ -412,31 +448,40 @@ async function applyProperty(api: HubspotApi, property: string, ops: readonly Me
       onlyRemoves.add(o.externalId);
     }
   }
+  const refused = (id: string, err: HubspotBatchError | undefined): void => {
+    const gone = err?.category === NOT_FOUND;
+    // clearing the value of a contact that no longer exists is done
+    if (onlyRemoves.has(id) && gone) return;
+    fail(keys.get(id) ?? [], `HubSpot did not update ${property} of contact ${id} (${detailOf(err)})`, gone);
+  };
   const ids = [...value.keys()];
   for (let i = 0; i < ids.length; i += BATCH_UPDATE_CHUNK) {
-    const chunk = ids.slice(i, i + BATCH_UPDATE_CHUNK);
-    const body = { inputs: chunk.map((id) => ({ id, properties: { [property]: value.get(id) as string } })) };
-    const label = `update ${property} of ${chunk.length} contacts`;
-    let res: z.output<typeof HubspotBatchUpdate>;
-    try {
-      res = parse(HubspotBatchUpdate, await api.call(label, (sdk) => sdk.crm.contacts.batchApi.update(body), { scope: 'crm.objects.contacts.write' }), label);
-    } catch (e) {
-      if (!(e instanceof RemoteError && e.kind === 'client')) throw e;
-      fail(chunk.flatMap((id) => keys.get(id) ?? []), failure(e));
-      continue;
-    }
-    const done = new Set(res.results.map((r) => r.id));
-    const sent = new Set(chunk);
-    const why = new Map<string, HubspotBatchError>();
-    for (const err of res.errors ?? []) for (const id of errorIds(err, sent)) why.set(id, err);
-    const general = res.errors?.[0];
-    for (const id of chunk) {
-      if (done.has(id)) continue;
-      const err = why.get(id) ?? general;
-      // clearing the value of a contact that no longer exists is done
-      if (onlyRemoves.has(id) && err?.category === 'OBJECT_NOT_FOUND') continue;
-      const detail = err ? `${err.category ?? 'error'}: ${err.message ?? 'no message'}` : 'not in HubSpot\'s answer';
-      fail(keys.get(id) ?? [], `HubSpot did not update ${property} of contact ${id} (${detail})`);
+    let chunk = ids.slice(i, i + BATCH_UPDATE_CHUNK);
+    // a batch refused for contacts it names (e.g. one deleted since the sync) goes again without them
+    while (chunk.length) {
+      const body = { inputs: chunk.map((id) => ({ id, properties: { [property]: value.get(id) as string } })) };
+      const label = `update ${property} of ${chunk.length} contacts`;
+      let res: z.output<typeof HubspotBatchUpdate>;
+      try {
+        res = parse(HubspotBatchUpdate, await api.call(label, (sdk) => sdk.crm.contacts.batchApi.update(body), { scope: 'crm.objects.contacts.write' }), label);
+      } catch (e) {
+        if (!(e instanceof RemoteError && e.kind === 'client')) throw e;
+        const named = refusalNaming(e, chunk);
+        if (!named) {
+          fail(chunk.flatMap((id) => keys.get(id) ?? []), failure(e));
+          break;
+        }
+        for (const id of named.ids) refused(id, named.err);
+        chunk = chunk.filter((id) => !named.ids.includes(id));
+        continue;
+      }
+      const done = new Set(res.results.map((r) => r.id));
+      const sent = new Set(chunk);
+      const why = new Map<string, HubspotBatchError>();
+      for (const err of res.errors ?? []) for (const id of errorIds(err, sent)) why.set(id, err);
+      const general = res.errors?.[0];
+      for (const id of chunk) if (!done.has(id)) refused(id, why.get(id) ?? general);
+      break;
     }
   }
 }

@@ -9,7 +9,9 @@
  *   Retired segments' campaigns are deactivated, never deleted.
  * Every op gets its own result; a whole call that fails for a reason of its own
  * (a client error) fails its ops, while limits, auth and exhausted retries stop
- * the push so the outbox resumes it.
+ * the push so the outbox resumes it. A record Salesforce says is gone or unknown
+ * (ENTITY_IS_DELETED, INVALID_CROSS_REFERENCE_KEY on the person, ...) is a
+ * permanent failure of that record: the engine rejects it and goes on.
  */
 import type { ListIds, MembershipOp, OpResult, SegmentRef, SegmentWriter, WriterContext } from '../../src/connector/contract.js';
 import { RemoteError, UserError } from '../../src/core/errors.js';
@@ -38,6 +40,17 @@ export const objectOf = (id: string): 'Contact' | 'Lead' => (id.startsWith('00Q'
 const errorText = (r: SalesforceSaveResult): string => r.errors.map((e) => `${e.statusCode}: ${e.message}`).join('; ') || 'failed';
 const hasError = (r: SalesforceSaveResult, ...codes: string[]): boolean => r.errors.some((e) => codes.includes(e.statusCode));
 
+/** What Salesforce answers for a record that is deleted, merged away or was never there. */
+const GONE = ['ENTITY_IS_DELETED', 'INVALID_CROSS_REFERENCE_KEY', 'NOT_FOUND', 'MALFORMED_ID', 'INVALID_ID_FIELD'];
+/**
+ * The save failed because the record itself is gone. `about` are the fields that
+ * hold it: a bad CampaignId on a member insert is the campaign's problem (the
+ * next prepare() finds or makes it again), not the person's.
+ */
+function recordGone(r: SalesforceSaveResult, about?: readonly string[]): boolean {
+  return r.errors.length > 0 && r.errors.every((e) => GONE.includes(e.statusCode) && (about === undefined || !e.fields?.length || e.fields.some((f) => about.includes(f))));
+}
+
 /** Client errors fail the ops of one call; everything else stops the push (and is resumed later). */
 function isCallLocal(e: unknown): e is RemoteError {
   return e instanceof RemoteError && e.kind === 'client';
@@ -45,15 +58,19 @@ function isCallLocal(e: unknown): e is RemoteError {
 
 class Results {
   private readonly errors = new Map<string, string[]>();
-  fail(key: string, msg: string): void {
+  /** permanent only when every failure of the op is (the member insert and the field write fail apart) */
+  private readonly permanent = new Map<string, boolean>();
+  fail(key: string, msg: string, permanent = false): void {
     const e = this.errors.get(key) ?? [];
     e.push(msg);
     this.errors.set(key, e);
+    this.permanent.set(key, (this.permanent.get(key) ?? true) && permanent);
   }
   of(ops: readonly MembershipOp[]): OpResult[] {
     return ops.map((o) => {
       const e = this.errors.get(o.key);
-      return e?.length ? { key: o.key, ok: false, error: e.join('; ') } : { key: o.key, ok: true };
+      if (!e?.length) return { key: o.key, ok: true };
+      return { key: o.key, ok: false, error: e.join('; '), ...(this.permanent.get(o.key) ? { permanent: true } : {}) };
     });
   }
 }
@@ -386,7 +403,9 @@ async function addMembers(client: SalesforceClient, ops: readonly MembershipOp[]
       const res = await client.collection('add campaign members', 'POST', { records }, { idempotent: true });
       res.forEach((r, i) => {
         const o = c[i] as MembershipOp;
-        if (!r.success && !hasError(r, 'DUPLICATE_VALUE')) out.fail(o.key, `${objectOf(o.externalId).toLowerCase()} ${o.externalId} into campaign ${o.listId}: ${errorText(r)}`);
+        if (r.success || hasError(r, 'DUPLICATE_VALUE')) return;
+        const person = objectOf(o.externalId) === 'Lead' ? 'LeadId' : 'ContactId';
+        out.fail(o.key, `${objectOf(o.externalId).toLowerCase()} ${o.externalId} into campaign ${o.listId}: ${errorText(r)}`, recordGone(r, [person]));
       });
     } catch (e) {
       if (!isCallLocal(e)) throw e;
@@ -422,7 +441,7 @@ async function writeField(client: SalesforceClient, field: string, ops: readonly
         if (r.success) return;
         // clearing the field of a record that is gone is done
         if (e.value === null && hasError(r, 'ENTITY_IS_DELETED', 'INVALID_CROSS_REFERENCE_KEY', 'NOT_FOUND')) return;
-        for (const k of e.keys) out.fail(k, `${objectOf(id).toLowerCase()} ${id}: ${field}: ${errorText(r)}`);
+        for (const k of e.keys) out.fail(k, `${objectOf(id).toLowerCase()} ${id}: ${field}: ${errorText(r)}`, recordGone(r));
       });
     } catch (e) {
       if (!isCallLocal(e)) throw e;

@@ -84,6 +84,13 @@ export interface OpResult {
   key: string;
   ok: boolean;
   error?: string;
+  /**
+   * The CRM refused this record for a reason of the record itself (deleted or
+   * merged there, an id it does not know): sending it again cannot help. The
+   * push goes on and ends with a warning instead of failing; the next push
+   * re-evaluates the record against the store (a synced deletion drops it).
+   */
+  permanent?: boolean;
   /** When the remote asks us to wait before retrying this record. */
   retryAfterMs?: number;
 }

@@ -3,6 +3,13 @@
  * planned into the outbox in one transaction -> executed batch by batch through
  * the connector's writer, each acknowledged batch recorded. A crash resumes by
  * re-planning: what was acknowledged is in `pushed`, so only the rest is sent.
+ *
+ * A record the CRM refuses for a reason of its own (deleted or merged there
+ * between sync and push, an unknown id) is rejected, not failed: the rest of
+ * the batch and of the run is applied, the rejection is kept in the outbox with
+ * the CRM's reason, and the run succeeds with a warning. Nothing retries it
+ * within the run; the next push diffs it again, so once a sync has removed the
+ * contact from the store nothing is sent for it.
  */
 import { UserError } from '../core/errors.js';
 import type { Config } from '../config/schema.js';
@@ -41,10 +48,25 @@ export interface TargetResult {
   adds: number;
   removes: number;
   written: number;
+  /** ops that failed: the run fails, the next push sends them again */
   failed: number;
+  /** ops the CRM refused for the record itself (OpResult.permanent): the run goes on */
+  rejected: number;
   segments: SegmentPlan[];
+  /** the first failures' reasons */
   errors: string[];
+  /** the first rejected records, with the CRM's reason */
+  rejections: Rejection[];
 }
+
+export interface Rejection {
+  op: 'add' | 'remove';
+  externalId: string;
+  error: string;
+}
+
+/** Reasons and records kept per target in the result (the outbox keeps every one). */
+const KEEP = 20;
 
 export interface PushResult {
   modelId: number;
@@ -119,14 +141,20 @@ export async function runPush(deps: PushDeps, opts: PushOptions): Promise<PushRe
       removes: diff.removes,
       written: 0,
       failed: 0,
+      rejected: 0,
       segments: [...diff.bySegment].map(([id, c]) => ({ segmentId: id, name: segName.get(id) ?? id, ...c })).sort((a, b) => a.name.localeCompare(b.name)),
       errors: [],
+      rejections: [],
     };
     results.push(result);
     // a renamed or retired segment changes the target even when no membership moves
     const listNames = store.push.listNames(name);
     const renamed = segments.some((s) => listNames[s.id] !== undefined && listNames[s.id] !== retiredName(s.id));
-    if (opts.dryRun || held || (diff.ops.length === 0 && !renamed)) continue;
+    if (opts.dryRun || held || (diff.ops.length === 0 && !renamed)) {
+      // nothing left to send, so no record rejected before is wanted any more
+      if (!opts.dryRun && !held && !only) store.push.settleRejected(name);
+      continue;
+    }
 
     // only a push that writes loads the connector (and its SDK): a dry run or a held push plans with the spec alone
     const writer = (await registry.load(conn.type)).writer;
@@ -179,15 +207,20 @@ export async function runPush(deps: PushDeps, opts: PushOptions): Promise<PushRe
         const byKey = new Map(res.map((r) => [r.key, r]));
         const acks: Ack[] = batch.map((o) => {
           const r = byKey.get(String(o.id));
-          return r ? { id: o.id, ok: r.ok, ...(r.error ? { error: r.error } : {}) } : { id: o.id, ok: false, error: 'no result from writer' };
+          if (!r) return { id: o.id, ok: false, error: 'no result from writer' };
+          return { id: o.id, ok: r.ok, ...(r.error ? { error: r.error } : {}), ...(!r.ok && r.permanent ? { permanent: true } : {}) };
         });
-        for (const a of acks) {
+        batch.forEach((o, i) => {
+          const a = acks[i] as Ack;
           if (a.ok) result.written++;
-          else {
+          else if (a.permanent) {
+            result.rejected++;
+            if (result.rejections.length < KEEP) result.rejections.push({ op: o.op, externalId: o.externalId, error: a.error ?? 'rejected' });
+          } else {
             result.failed++;
-            if (result.errors.length < 20) result.errors.push(a.error ?? 'failed');
+            if (result.errors.length < KEEP) result.errors.push(a.error ?? 'failed');
           }
-        }
+        });
         // snapshot writers publish at finish(): acknowledge only once the file is in place
         if (writer.finish) deferred.push(...acks);
         else store.push.ackBatch(name, acks, deps.now().toISOString());
@@ -211,7 +244,10 @@ export async function runPush(deps: PushDeps, opts: PushOptions): Promise<PushRe
       task.stop();
     }
     if (result.failed) anyFailed = true;
-    log.info({ adds: result.adds, removes: result.removes, written: result.written, failed: result.failed }, `pushed to ${name}`);
+    log.info({ adds: result.adds, removes: result.removes, written: result.written, failed: result.failed, rejected: result.rejected }, `pushed to ${name}`);
+    if (result.rejected) {
+      log.warn({ rejected: result.rejected, first: result.rejections.slice(0, 5) }, `${name} rejected ${result.rejected} records (deleted or unknown there); the rest was applied`);
+    }
   }
 
   if (!opts.dryRun && !held && !anyFailed && !opts.signal.aborted && opts.connector === undefined && only === undefined) {

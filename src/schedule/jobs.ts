@@ -33,7 +33,7 @@ export function syncCounts(r: SyncJobResult): Record<string, unknown> {
 }
 
 export function pushCounts(r: PushResult): Record<string, unknown> {
-  const sum = (k: 'adds' | 'removes' | 'written' | 'failed'): number => r.targets.reduce((a, t) => a + t[k], 0);
+  const sum = (k: 'adds' | 'removes' | 'written' | 'failed' | 'rejected'): number => r.targets.reduce((a, t) => a + t[k], 0);
   return {
     modelId: r.modelId,
     held: r.held,
@@ -43,10 +43,12 @@ export function pushCounts(r: PushResult): Record<string, unknown> {
     removes: sum('removes'),
     written: sum('written'),
     failed: sum('failed'),
+    rejected: sum('rejected'),
     targets: r.targets,
   };
 }
 
+/** Records the CRM rejected for themselves (deleted there) do not fail the run: they are a warning. */
 export function pushStatus(r: PushResult): RunStatus {
   if (r.held) return 'held';
   return r.targets.some((t) => t.failed > 0) ? 'failed' : 'succeeded';

@@ -1,4 +1,9 @@
-/** Push state: what each target has acknowledged, the outbox, and remote list handles. */
+/**
+ * Push state: what each target has acknowledged, the outbox, and remote list handles.
+ * Outbox states: pending -> done | failed (retried by the next push) | rejected (the CRM
+ * refused the record itself, e.g. deleted there: kept with its reason until the next
+ * push of the target re-evaluates it) | superseded (replaced by a newer plan).
+ */
 import type { Db } from './open.js';
 
 export interface DesiredRow {
@@ -31,6 +36,16 @@ export interface Ack {
   id: number;
   ok: boolean;
   error?: string;
+  /** a failure of the record itself (OpResult.permanent): recorded as rejected */
+  permanent?: boolean;
+}
+
+export interface RejectedOp {
+  runId: number;
+  op: 'add' | 'remove';
+  externalId: string;
+  segmentId: string;
+  error: string;
 }
 
 export function createPushRepo(db: Db) {
@@ -55,7 +70,8 @@ export function createPushRepo(db: Db) {
     `SELECT external_id, segment_id, customer_id FROM pushed
       WHERE target = @target AND (customer_id IN (SELECT value FROM json_each(@customers)) OR external_id IN (SELECT value FROM json_each(@records)))`,
   );
-  const supersede = db.prepare("UPDATE outbox SET state = 'superseded' WHERE target = ? AND state IN ('pending', 'failed')");
+  const supersede = db.prepare("UPDATE outbox SET state = 'superseded' WHERE target = ? AND state IN ('pending', 'failed', 'rejected')");
+  const settle = db.prepare("UPDATE outbox SET state = 'superseded' WHERE target = ? AND state = 'rejected'");
   const insOp = db.prepare(
     `INSERT INTO outbox (run_id, target, op_key, op, external_id, customer_id, segment_id, state) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending')
      ON CONFLICT (run_id, target, op_key) DO UPDATE SET state = 'pending', last_error = NULL`,
@@ -67,7 +83,10 @@ export function createPushRepo(db: Db) {
     'SELECT op, external_id, customer_id, segment_id FROM outbox WHERE id = ?',
   );
   const done = db.prepare("UPDATE outbox SET state = 'done', attempts = attempts + 1, last_error = NULL WHERE id = ?");
-  const failed = db.prepare("UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ? WHERE id = ?");
+  const failed = db.prepare("UPDATE outbox SET state = ?, attempts = attempts + 1, last_error = ? WHERE id = ?");
+  const rejected = db.prepare<[string, number], { run_id: number; op: 'add' | 'remove'; external_id: string; segment_id: string; last_error: string | null }>(
+    "SELECT run_id, op, external_id, segment_id, last_error FROM outbox WHERE target = ? AND state = 'rejected' ORDER BY id LIMIT ?",
+  );
   const upPushed = db.prepare(
     `INSERT INTO pushed (target, external_id, customer_id, segment_id, pushed_at) VALUES (?, ?, ?, ?, ?)
      ON CONFLICT (target, external_id) DO UPDATE SET customer_id = excluded.customer_id, segment_id = excluded.segment_id, pushed_at = excluded.pushed_at`,
@@ -90,7 +109,7 @@ export function createPushRepo(db: Db) {
   const ack = db.transaction((target: string, acks: readonly Ack[], now: string): void => {
     for (const a of acks) {
       if (!a.ok) {
-        failed.run(a.error ?? 'failed', a.id);
+        failed.run(a.permanent ? 'rejected' : 'failed', a.error ?? 'failed', a.id);
         continue;
       }
       const o = opById.get(a.id);
@@ -153,6 +172,12 @@ export function createPushRepo(db: Db) {
         for (const [seg, v] of Object.entries(ids)) putList.run(target, seg, v.listId, v.name);
       })();
     },
+    /** The records the target's last push recorded as rejected, oldest first. */
+    rejected(target: string, limit: number): RejectedOp[] {
+      return rejected.all(target, limit).map((r) => ({ runId: r.run_id, op: r.op, externalId: r.external_id, segmentId: r.segment_id, error: r.last_error ?? 'rejected' }));
+    },
+    /** A push with nothing left to send: the rejections recorded earlier are settled (planOutbox does it otherwise). */
+    settleRejected: (target: string): void => void settle.run(target),
     outboxCounts(target: string): Record<string, number> {
       return Object.fromEntries(counts.all(target).map((r) => [r.state, r.n]));
     },

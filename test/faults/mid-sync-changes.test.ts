@@ -101,15 +101,16 @@ describe('records changed and deleted in the CRMs during a sync', () => {
     w.sf.interceptors.unshift(once((q) => q.method === 'GET' && /^\/query\/01gFAKE1-\d+$/.test(q.path), () => changeSalesforce(w.sf)));
     const s = openSession(w, retry);
     const first = await runPipeline(s, true);
-    // the contacts deleted after they were read fail their push, each with the reason, and the run says so
-    expect(first.status, first.error).toBe('failed');
-    const targets = (first.counts.push as { targets: { target: string; failed: number; errors: string[] }[] }).targets;
-    expect(targets.map((t) => [t.target, t.failed])).toEqual([
-      ['hs', 1],
-      ['sf', 1],
+    // the contacts deleted after they were read are rejected, each with the reason; the rest is pushed and the run succeeds
+    expect(first.status, first.error).toBe('succeeded');
+    type Target = { target: string; failed: number; rejected: number; rejections: { externalId: string; error: string }[] };
+    const targets = (first.counts.push as { targets: Target[] }).targets;
+    expect(targets.map((t) => [t.target, t.failed, t.rejected])).toEqual([
+      ['hs', 0, 1],
+      ['sf', 0, 1],
     ]);
-    expect(targets[0]?.errors).toEqual(['contact 101 does not exist in HubSpot (deleted or merged); the next sync removes it']);
-    expect(targets[1]?.errors[0]).toMatch(/^contact \w+ into campaign \w+: ENTITY_IS_DELETED: entity is deleted; contact \w+: Segment__c: ENTITY_IS_DELETED/);
+    expect(targets[0]?.rejections.map((x) => [x.externalId, x.error])).toEqual([['101', 'contact 101 does not exist in HubSpot (deleted or merged); the next sync removes it']]);
+    expect(targets[1]?.rejections[0]?.error).toMatch(/^contact \w+ into campaign \w+: ENTITY_IS_DELETED: entity is deleted; contact \w+: Segment__c: ENTITY_IS_DELETED/);
     // the first run missed some of it
     const missed = endState(w, { live: true, contactStamps: false });
     expect(missed.store.contacts).not.toEqual(want.store.contacts);
@@ -119,6 +120,7 @@ describe('records changed and deleted in the CRMs during a sync', () => {
     const second = await runPipeline(s);
     s.close();
     expect(second.status, second.error).toBe('succeeded');
+    expect(second.counts.push).toMatchObject({ failed: 0, rejected: 0 });
     const sync = second.counts.sync as { deleted: number; read: number };
     // HubSpot's contact 101 (its archived pass is due again), Salesforce's c1 (read before it was deleted); the deal,
     // the opportunity and c62 were deleted before the first run's cursor got to them

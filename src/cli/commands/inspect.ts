@@ -8,6 +8,7 @@ import { table, pct } from '../table.js';
 import { activeSegments, segmentTable } from '../segment-table.js';
 import { privacyPolicy, type PrivacyPolicy } from '../../privacy/policy.js';
 import type { PersonalData } from '../../store/status-repo.js';
+import type { Store } from '../../store/index.js';
 import type { RunRecord } from '../../store/runs-repo.js';
 import type { DriftMeasure } from '../../jobs/drift.js';
 
@@ -29,6 +30,7 @@ export async function statusCommand(g: GlobalOptions): Promise<number> {
     const runs = store.runs.list(5);
     const personal = personalDataView(store.status.personalData(), privacyPolicy(s.config));
     const drift = driftView(store.runs.lastWithDrift(), model?.id);
+    const rejected = rejectedView(s.ctx.store, s.config.push.targets.map((t) => t.connector));
     if (g.json) {
       printJson({
         store: s.config.store,
@@ -39,6 +41,7 @@ export async function statusCommand(g: GlobalOptions): Promise<number> {
         lastRuns: runs,
         personalData: personal,
         drift,
+        pushRejected: rejected,
       });
       return 0;
     }
@@ -64,6 +67,11 @@ export async function statusCommand(g: GlobalOptions): Promise<number> {
       );
       printLine(table(['feature', 'PSI', ''], drift.features.slice(0, 8).map((f) => [f.feature, f.psi.toFixed(3), f.psi > drift.maxPsi ? 'above threshold' : ''])));
     } else if (model) printLine('drift: not measured yet (`segsync run` measures it)');
+    for (const r of rejected) {
+      printLine();
+      printLine(`push to ${r.target}: ${r.count} record${r.count === 1 ? '' : 's'} rejected by the CRM (deleted or unknown there); the next run checks them again after its sync`);
+      for (const x of r.records) printLine(`  run #${x.runId} ${x.op} ${x.externalId}: ${x.error}`);
+    }
     if (quarantine.length) {
       printLine();
       printLine(table(['connector', 'stream', 'quarantine reason', 'records'], quarantine.map((q) => [q.connector, q.stream, q.reason, q.count])));
@@ -80,6 +88,14 @@ export async function statusCommand(g: GlobalOptions): Promise<number> {
   } finally {
     s.close();
   }
+}
+
+/** Per push target, the records its last push recorded as rejected (status and status --json). */
+function rejectedView(store: Store, targets: readonly string[]) {
+  return [...new Set(targets)].flatMap((target) => {
+    const count = store.push.outboxCounts(target).rejected ?? 0;
+    return count ? [{ target, count, records: store.push.rejected(target, 10) }] : [];
+  });
 }
 
 /** Personal data in the store next to what the config allows (status and status --json). */

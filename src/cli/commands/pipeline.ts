@@ -91,9 +91,20 @@ function printPush(r: PushResult): void {
       printLine(`${t.target}: no changes, nothing written`);
       continue;
     }
-    printLine(`${t.target} (${verb}): ${t.adds} adds, ${t.removes} removes${verb === 'pushed' ? `, ${t.written} written, ${t.failed} failed` : ''}`);
+    printLine(
+      `${t.target} (${verb}): ${t.adds} adds, ${t.removes} removes${verb === 'pushed' ? `, ${t.written} written, ${t.failed} failed${t.rejected ? `, ${t.rejected} rejected` : ''}` : ''}`,
+    );
     printLine(table(['segment', 'adds', 'removes'], t.segments.map((s) => [s.name, s.adds, s.removes])));
     for (const e of t.errors.slice(0, 5)) printLine(`  failed: ${e}`);
+  }
+  // after the tables, so it is the last thing a reader sees
+  for (const t of r.targets) {
+    if (!t.rejected) continue;
+    printLine(
+      `warning: ${t.target} rejected ${t.rejected} record${t.rejected === 1 ? '' : 's'} (deleted or unknown there); everything else was applied. ` +
+        'The next run checks them again after its sync; `segsync status` lists them.',
+    );
+    for (const x of t.rejections.slice(0, 5)) printLine(`  rejected: ${x.op} ${x.externalId}: ${x.error}`);
   }
 }
 
