@@ -235,7 +235,7 @@ async function qualitySection(d: ReportData): Promise<ReportSection> {
     const svg = await renderSvg(qualitySpec(q.groups), 'quality', 'Quarantined records by reason and connector');
     const rows = q.groups.map((g) => `<tr><td>${esc(g.reason)}</td><td>${esc(g.connector)}</td><td>${esc(g.stream)}</td><td class="num">${int(g.count)}</td></tr>`).join('');
     html +=
-      `<div class="ss-charts">${figure(svg, `All ${int(q.quarantined)} records quarantined since the store was created, by reason, coloured by connector and stream.`)}` +
+      `<div class="ss-charts">${figure(svg, `All ${int(q.quarantined)} records in quarantine (set aside by a sync and neither stored nor deleted in their source since), by reason, coloured by connector and stream.`)}` +
       `<table class="ss-quarantine"><thead><tr><th>reason</th><th>connector</th><th>stream</th><th class="num">records</th></tr></thead><tbody>${rows}</tbody></table></div>`;
   } else html += empty('No record was quarantined.');
   const missing = Object.entries(q.missing).filter(([, n]) => n > 0);

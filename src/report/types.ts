@@ -174,7 +174,7 @@ export interface SyncStreamCounts {
 }
 
 export interface QualityData {
-  /** quarantined records by connector, stream and reason category, since the store was created */
+  /** records in quarantine by connector, stream and reason category (a record stored or deleted since has left it) */
   groups: QuarantineGroup[];
   quarantined: number;
   /** the latest sync (or run) and what it read */

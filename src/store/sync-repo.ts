@@ -76,6 +76,27 @@ function batchedInsert(db: Db, head: string, width: number, tail: string): (valu
   };
 }
 
+const HIGH_UNIT = /[\uD800-\uFFFF]/;
+
+/**
+ * The smallest and largest of `ids` in SQLite's text order (UTF-8 bytes), or undefined
+ * when that may differ from JavaScript's (UTF-16 units). The two orders only disagree where
+ * a string holds a unit from U+D800 up; if neither extreme does, every id lies between them
+ * in both orders (at the first unit where an id differs from an extreme, the extreme's unit
+ * is below U+D800 and so orders the same way as a code point).
+ */
+export function idRange(ids: readonly string[]): [string, string] | undefined {
+  const first = ids[0];
+  if (first === undefined) return undefined;
+  let lo = first;
+  let hi = first;
+  for (const id of ids) {
+    if (id < lo) lo = id;
+    else if (id > hi) hi = id;
+  }
+  return HIGH_UNIT.test(lo) || HIGH_UNIT.test(hi) ? undefined : [lo, hi];
+}
+
 /** The personal columns of a contact, emptied when its source deletes it. */
 const SCRUB_CONTACT = "email = NULL, first_name = NULL, last_name = NULL, company = NULL, country = NULL, lifecycle_stage = NULL, properties = '{}'";
 
@@ -133,6 +154,21 @@ export function createSyncRepo(db: Db) {
     `UPDATE customers SET identity_key = 'erased:' || id WHERE id IN ${ONLY_IDS}
        AND id NOT IN (SELECT customer_id FROM contacts WHERE deleted_at IS NULL AND customer_id IN ${ONLY_IDS})`,
   );
+  // A record a page stores, or its source deletes, clears the rows an earlier read quarantined
+  // it with (a deal whose contact has arrived since, a value fixed since): the problem they
+  // report is gone. One statement per page through the quarantine_record index, and only when
+  // the stream has a row within the page's id range, so a first load of ascending ids (whose
+  // earlier rejections all sort before the page) never runs it.
+  const quarantinedWithin = db
+    .prepare<[string, string, string, string], number>('SELECT 1 FROM quarantine WHERE connector = ? AND stream = ? AND external_id BETWEEN ? AND ? LIMIT 1')
+    .pluck();
+  const healQuarantine = db.prepare<[string, string, string]>(`DELETE FROM quarantine WHERE connector = ? AND stream = ? AND external_id IN ${ONLY_IDS}`);
+  const heal = (connector: string, stream: string, ids: readonly string[]): void => {
+    if (ids.length === 0) return;
+    const range = idRange(ids);
+    if (range && quarantinedWithin.get(connector, stream, range[0], range[1]) === undefined) return;
+    healQuarantine.run(connector, stream, JSON.stringify(ids));
+  };
   // customers touched by a page (only when asked: bulk syncs do not pay for it)
   const customersOfIds = db.prepare<[string], [string, string]>(`SELECT id, customer_id FROM contacts WHERE id IN ${ONLY_IDS}`).raw();
   const customersOfContacts = db.prepare<[string], string>(`SELECT customer_id FROM contacts WHERE id IN ${ONLY_IDS}`).pluck();
@@ -175,6 +211,8 @@ export function createSyncRepo(db: Db) {
     if (p.touched) collectBefore(p, p.touched);
     const erased: string[] = [];
     const erasedCustomers = new Set<string>();
+    // external ids of this stream whose earlier quarantine rows go (see heal)
+    const settled: string[] = [];
     if (contacts.length > 0) {
       const customers: unknown[] = [];
       const rows: unknown[] = [];
@@ -182,6 +220,7 @@ export function createSyncRepo(db: Db) {
         const key = identityKey(c.id, c.email);
         const customerId = customerIdFor(key);
         customers.push(customerId, key);
+        settled.push(c.externalId);
         dirty?.add(customerId);
         p.touched?.add(customerId);
         if (c.deletedAt) {
@@ -234,6 +273,7 @@ export function createSyncRepo(db: Db) {
           continue;
         }
         rows.push(t.id, t.connector, t.externalId, t.contactId, t.amount, t.currency, t.occurredAt, t.status, t.deletedAt ?? null, propertiesJson(t.properties));
+        settled.push(t.externalId);
         upserted++;
       }
       upTxs(rows);
@@ -249,6 +289,10 @@ export function createSyncRepo(db: Db) {
         erasedCustomers.add(gone);
       }
     }
+    // deleted in the source, stored or not: a contact only ever quarantined keeps no payload either
+    for (const id of p.deleted ?? []) settled.push(id);
+    // before this page's own rejections are written: a record that still fails stays listed
+    heal(p.connector, p.stream, settled);
     if (erased.length) {
       delQuarantine.run(p.connector, JSON.stringify(erased));
       const ids = JSON.stringify([...erasedCustomers]);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openStore, type Store } from '../../src/store/index.js';
-import type { PageWrite } from '../../src/store/sync-repo.js';
+import { idRange, type PageWrite } from '../../src/store/sync-repo.js';
 import type { Contact, Rejected, Transaction } from '../../src/core/records.js';
 
 let dir: string;
@@ -267,6 +267,83 @@ describe('commitPage: transactions', () => {
     expect(r.deleted).toBe(1);
     expect(store.status.counts().transactions).toBe(1);
     expect(raw.prepare("SELECT deleted_at FROM transactions WHERE id = 'files:t2'").pluck().get()).toBe(NOW);
+  });
+});
+
+describe('commitPage: quarantine rows of records stored later', () => {
+  /** quarantine rows as [connector, stream, external id, run] */
+  const rows = (): [string, string, string | null, number][] =>
+    raw
+      .prepare<[], [string, string, string | null, number]>('SELECT connector, stream, external_id, run_id FROM quarantine ORDER BY id')
+      .raw()
+      .all();
+  const reject = (externalId: string, reason: string): Rejected => ({ externalId, reason, payload: { id: externalId } });
+
+  it('a transaction quarantined for an unknown contact leaves quarantine when a later sync stores it; one that still fails stays', () => {
+    store.sync.commitPage(contactsPage([contact('c1')], { runId: 1 }));
+    // run 1: t1's contact c2 is not there yet, t2's never will be; t3 has a bad amount
+    store.sync.commitPage(txPage([tx('t1', 'c2'), tx('t2', 'ghost'), tx('t4', 'c1')], { runId: 1, rejected: [reject('t3', 'bad amount: "x"')] }));
+    // the same external id elsewhere: a contact row, and another connector's transaction
+    store.sync.commitPage(contactsPage([], { runId: 1, rejected: [reject('t1', 'bad email: "x@"')] }));
+    store.sync.commitPage(txPage([], { runId: 1, connector: 'hubspot', rejected: [reject('t1', 'unknown contact: contact 9 not found')] }));
+    expect(rows()).toEqual([
+      ['files', 'transactions', 't3', 1],
+      ['files', 'transactions', 't1', 1],
+      ['files', 'transactions', 't2', 1],
+      ['files', 'contacts', 't1', 1],
+      ['hubspot', 'transactions', 't1', 1],
+    ]);
+
+    // run 2: c2 has arrived, the file is read again
+    store.sync.commitPage(contactsPage([contact('c2')], { runId: 2 }));
+    const r = store.sync.commitPage(txPage([tx('t1', 'c2'), tx('t2', 'ghost'), tx('t4', 'c1')], { runId: 2 }));
+    expect(r).toEqual({ upserted: 2, deleted: 0, quarantined: 1 });
+    expect(count("SELECT count(*) FROM transactions WHERE id = 'files:t1'")).toBe(1);
+    expect(rows()).toEqual([
+      ['files', 'transactions', 't3', 1],
+      ['files', 'transactions', 't2', 1],
+      ['files', 'contacts', 't1', 1],
+      ['hubspot', 'transactions', 't1', 1],
+      ['files', 'transactions', 't2', 2],
+    ]);
+    // what `segsync status` counts and lists
+    expect(store.status.counts().quarantined).toBe(5);
+    expect(store.status.quarantine(2, 10).map((q) => q.externalId)).toEqual(['t2']);
+  });
+
+  it('a contact rejected once and stored later leaves quarantine, in one page and across pages', () => {
+    store.sync.commitPage(contactsPage([contact('c1')], { rejected: [reject('c2', 'bad email: "x@"'), reject('c3', 'bad country: "Atlantis"')] }));
+    store.sync.commitPage(contactsPage([contact('c2')]));
+    expect(rows().map((q) => q[2])).toEqual(['c3']);
+    expect(store.status.quarantineGroups()).toEqual([{ connector: 'files', stream: 'contacts', reason: 'bad country', count: 1 }]);
+  });
+
+  it('a record its source deletes leaves quarantine, even one never stored', () => {
+    store.sync.commitPage(contactsPage([contact('c1')], { rejected: [reject('c2', 'bad email: "ann@"'), reject('c3', 'bad email: "bob@"')] }));
+    store.sync.commitPage(txPage([tx('t1', 'ghost')], { rejected: [reject('t2', 'bad date: "x"')] }));
+    expect(rows().map((q) => q[2])).toEqual(['c2', 'c3', 't2', 't1']);
+    store.sync.commitPage(contactsPage([], { deleted: ['c2'] }));
+    store.sync.commitPage(txPage([], { deleted: ['t1'] }));
+    expect(rows().map((q) => q[2])).toEqual(['c3', 't2']);
+  });
+
+  it('finds ids whose order differs between JavaScript and SQLite (characters from U+D800 up)', () => {
+    // JavaScript puts "a😀" (a surrogate pair) before "a\uE000"; SQLite's UTF-8 order puts it after
+    const smile = 'a\u{1F600}';
+    store.sync.commitPage(contactsPage([], { rejected: [reject(smile, 'bad email: "x@"')] }));
+    store.sync.commitPage(contactsPage([contact('a\uE000'), contact(smile)]));
+    expect(rows()).toEqual([]);
+  });
+
+  it('idRange gives the extremes in SQLite order, or nothing when the orders may differ', () => {
+    expect(idRange([])).toBeUndefined();
+    expect(idRange(['t0002', 't0001', 't0003'])).toEqual(['t0001', 't0003']);
+    // numeric ids compare as text: every id still lies between the extremes
+    expect(idRange(['9', '10', '100'])).toEqual(['10', '9']);
+    expect(idRange(['b', 'a\uE000'])).toBeUndefined();
+    expect(idRange(['b', 'c\u{1F600}'])).toBeUndefined();
+    // a high unit inside the range is no problem: it orders the same way past the first difference
+    expect(idRange(['a', 'b\u{1F600}', 'c'])).toEqual(['a', 'c']);
   });
 });
 

@@ -212,6 +212,42 @@ describe('HubSpot sync: incremental search', () => {
     expect(quarantined(env.store)).toEqual([]);
   });
 
+  it('a deal quarantined for a contact that did not exist yet leaves quarantine once a later sync stores it', async () => {
+    env = setup();
+    env.fake.addContact(1, { email: 'p1@example.com' }, '2026-06-01T00:00:00.000Z');
+    const won = { amount: '40', closedate: '2026-06-15T00:00:00Z', dealstage: 'closedwon' };
+    // deal 20's contact is created later; deal 21's never is
+    env.fake.addDeal(20, won, [2], '2026-06-01T00:00:00.000Z');
+    env.fake.addDeal(21, won, [99], '2026-06-01T00:00:00.000Z');
+    await env.sync({ full: true, runId: 1 });
+    expect(quarantined(env.store).map((q) => [q.external_id, q.reason.split(':')[0]])).toEqual([
+      ['20', 'unknown contact'],
+      ['21', 'unknown contact'],
+    ]);
+
+    advance(3_600_000);
+    const now = new Date().toISOString();
+    env.fake.addContact(2, { email: 'p2@example.com' }, now);
+    for (const id of ['20', '21']) {
+      const d = env.fake.deals.get(id);
+      if (!d) throw new Error('missing deal');
+      d.properties.hs_lastmodifieddate = now;
+    }
+    advance(60_000);
+    const counts = await env.sync({ runId: 2 });
+    expect(counts.map((c) => [c.stream, c.read, c.upserted, c.quarantined])).toEqual([
+      ['contacts', 1, 1, 0],
+      ['transactions', 2, 1, 1],
+    ]);
+    expect(storedTransactions(env.store).get('20')).toMatchObject({ contactId: 'hs:2', amount: 40 });
+    // what `segsync status` lists: deal 20 is gone from it, deal 21 still fails and stays
+    const left = quarantined(env.store);
+    expect(left.some((q) => q.external_id === '20')).toBe(false);
+    expect(left.filter((q) => q.external_id === '21').length).toBeGreaterThan(0);
+    expect(env.store.status.quarantineGroups().map((g) => [g.stream, g.reason])).toEqual([['transactions', 'unknown contact']]);
+    expect(env.store.status.counts().quarantined).toBe(left.length);
+  });
+
   it('with nothing changed, an incremental sync makes one search per stream and reads nothing', async () => {
     env = setup();
     for (let i = 1; i <= 10; i++) env.fake.addContact(i, { email: `p${i}@example.com` }, '2026-06-01T00:00:00.000Z');
