@@ -240,6 +240,69 @@ export function kmeansChunk(s: KState, c: number): void {
 }
 
 /**
+ * Element count and size of each array of the state, in the arena's header
+ * order (asm/kmeans.ts): data, labels, upper, lowerAny, lower, centers,
+ * half, halfPair, otherShift, totalShift, partSums, partCounts, partValue,
+ * params. Self-contained: workers get it as source text.
+ */
+export function arenaLengths(n: number, d: number, k: number, nChunks: number, elkan: boolean, params: number): [number, 4 | 8][] {
+  return [
+    [n * d, 8],
+    [n, 4],
+    [n, 8],
+    [elkan ? 0 : n, 8],
+    [elkan ? n * k : 0, 8],
+    [k * d, 8],
+    [k, 8],
+    [k * k, 8],
+    [k, 8],
+    [k, 8],
+    [nChunks * k * d, 8],
+    [nChunks * k, 8],
+    [nChunks, 8],
+    [params, 8],
+  ];
+}
+
+/**
+ * Typed-array views of a state laid out in `buffer` from the header at byte
+ * `h` (u32 slots: 0 n, 1 d, 2 k, 3 chunkRows, 4-18 byte offsets in
+ * arenaLengths order then the kernel's scratch, 19 nChunks, 20 elkan,
+ * 21 params length). Self-contained apart from arenaLengths: workers get it
+ * as source text.
+ */
+export function arenaViews(buffer: ArrayBufferLike, h: number): KState {
+  const u = new Uint32Array(buffer, h, 22);
+  const n = u[0]!;
+  const d = u[1]!;
+  const k = u[2]!;
+  const nChunks = u[19]!;
+  const len = arenaLengths(n, d, k, nChunks, u[20] === 1, u[21]!).map((x) => x[0]);
+  const f64 = (i: number): Float64Array => new Float64Array(buffer, u[4 + i]!, len[i]!);
+  return {
+    n,
+    d,
+    k,
+    chunkRows: u[3]!,
+    nChunks,
+    data: f64(0),
+    labels: new Int32Array(buffer, u[5]!, n),
+    upper: f64(2),
+    lowerAny: f64(3),
+    lower: f64(4),
+    centers: f64(5),
+    half: f64(6),
+    halfPair: f64(7),
+    otherShift: f64(8),
+    totalShift: f64(9),
+    partSums: f64(10),
+    partCounts: f64(11),
+    partValue: f64(12),
+    params: f64(13),
+  };
+}
+
+/**
  * Worker thread source: waits on the pool's control word, takes chunks from
  * a shared counter until none are left, counts each one done. ctrl layout:
  * [0] generation, [1] next chunk, [2] chunks done, [3] error, [4] workers
@@ -251,16 +314,25 @@ export function workerSource(): string {
   return `
 const { parentPort } = require('node:worker_threads');
 const kmeansChunk = ${kmeansChunk.toString()};
+// The caller's arena: the same module over the same shared memory, kept
+// across fits (it is sent only when the caller makes a new one).
+let arena;
+const arenaLengths = ${arenaLengths.toString()};
+const arenaViews = ${arenaViews.toString()};
 parentPort.on('message', (m) => {
   const ctrl = new Int32Array(m.ctrl);
   let s;
   let chunk;
   if (m.wasm) {
-    // The same module over the same shared memory as the caller's instance.
-    const { exports } = new WebAssembly.Instance(m.wasm.module, { env: { memory: m.wasm.memory } });
+    if (m.wasm.memory) {
+      const { exports } = new WebAssembly.Instance(m.wasm.module, { env: { memory: m.wasm.memory } });
+      arena = { exports, memory: m.wasm.memory };
+    }
     const header = m.wasm.header;
-    s = { nChunks: m.nChunks, params: new Float64Array(m.wasm.memory.buffer, m.wasm.paramsOffset, ${PARAMS}) };
-    chunk = (c) => exports.chunk(header, c);
+    const { exports, memory } = arena;
+    // memory.buffer, not a kept view: the arena may have grown since.
+    s = arenaViews(memory.buffer, header);
+    chunk = m.wasm.kernel === 'wasm' ? (c) => exports.chunk(header, c) : (c) => kmeansChunk(s, c);
   } else {
     const f64 = (b) => new Float64Array(b);
     s = {

@@ -13,7 +13,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { CMD_RELEASE, kmeansChunk, workerSource, type KState } from './kmeans-kernel.js';
-import type { WasmKernel } from './kmeans-wasm.js';
+import type { ArenaState } from './kmeans-wasm.js';
 
 const CTRL_GEN = 0;
 const CTRL_NEXT = 1;
@@ -23,6 +23,8 @@ const CTRL_RELEASED = 4;
 
 let workers: Worker[] = [];
 let source: string | undefined;
+/** Which arena generation each worker holds an instance over. */
+const sentArena = new WeakMap<Worker, number>();
 
 function ensureWorkers(count: number): Worker[] {
   source ??= workerSource();
@@ -45,25 +47,34 @@ export interface ChunkRunner {
   close(): void;
 }
 
-export function serialRunner(s: KState, wasm?: WasmKernel): ChunkRunner {
+/** `wasm`: run the WebAssembly kernel over the arena state `s` lives in. */
+export function serialRunner(s: KState, wasm?: ArenaState): ChunkRunner {
   return {
     run() {
-      if (wasm) for (let c = 0; c < s.nChunks; c++) wasm.chunk(c);
+      if (wasm) for (let c = 0; c < s.nChunks; c++) wasm.wasmChunk(c);
       else for (let c = 0; c < s.nChunks; c++) kmeansChunk(s, c);
     },
     close() {},
   };
 }
 
-/** `s` must live in SharedArrayBuffers (data included), or in `wasm`'s shared memory. */
-export function poolRunner(s: KState, helpers: number, wasm?: WasmKernel): ChunkRunner {
+/**
+ * `s` must live in the arena of `placed` (either kernel), or without it in
+ * SharedArrayBuffers of its own (data included; the JavaScript kernel).
+ */
+export function poolRunner(s: KState, helpers: number, placed: ArenaState | undefined, kernel: 'wasm' | 'js'): ChunkRunner {
   const team = ensureWorkers(helpers);
   const ctrl = new Int32Array(new SharedArrayBuffer(32));
   const buf = (a: Float64Array | Int32Array): ArrayBufferLike => a.buffer;
-  const chunk = wasm ? wasm.chunk : (c: number): void => kmeansChunk(s, c);
+  const chunk = placed && kernel === 'wasm' ? placed.wasmChunk : (c: number): void => kmeansChunk(s, c);
   for (const w of team) {
-    if (wasm) {
-      w.postMessage({ ctrl: ctrl.buffer, gen: 0, nChunks: s.nChunks, wasm: { module: wasm.module, memory: wasm.memory, header: wasm.header, paramsOffset: wasm.paramsOffset } });
+    if (placed) {
+      // The arena goes to a worker once; later fits only say where their state is.
+      const { arena } = placed;
+      const fresh = sentArena.get(w) !== arena.generation;
+      sentArena.set(w, arena.generation);
+      const where = { header: placed.header, kernel };
+      w.postMessage({ ctrl: ctrl.buffer, gen: 0, nChunks: s.nChunks, wasm: fresh ? { ...where, module: arena.module, memory: arena.memory } : where });
       continue;
     }
     w.postMessage({

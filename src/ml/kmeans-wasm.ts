@@ -1,86 +1,41 @@
 /**
- * The WebAssembly k-means kernel (asm/kmeans.ts, 128-bit SIMD): the chunk
- * state is laid out in one shared WebAssembly memory, the JavaScript side
- * (kmeans.ts) reads and writes it through typed-array views exactly as it
- * does the JavaScript kernel's state, and worker threads instantiate the same
- * module over the same memory.
+ * Where a k-means fit keeps its state: in the process's shared WebAssembly
+ * memory (the arena of wasm.ts, reused by every fit), laid out as
+ * asm/kmeans.ts expects. Both kernels run over it: the WebAssembly one
+ * (128-bit SIMD) by header offset, the JavaScript one (kmeans-kernel.ts)
+ * through typed-array views, which worker threads build from the same header.
  *
- * Compiled once per process. Where WebAssembly SIMD or shared memory is
- * missing, or the state does not fit in 4 GiB, callers fall back to the
- * JavaScript kernel.
+ * Undefined where the runtime lacks WebAssembly SIMD or shared memory, or the
+ * state does not fit in 4 GiB: kmeans.ts then uses SharedArrayBuffers of its own.
  */
-import { PARAMS, type KState } from './kmeans-kernel.js';
-import { layout, mlWasm, type WasmMemory, type WasmModule } from './wasm.js';
+import { arenaLengths, arenaViews, PARAMS, type KState } from './kmeans-kernel.js';
+import { layout, mlArena, type MlArena } from './wasm.js';
 
-export interface WasmKernel {
+export interface ArenaState {
   state: KState;
-  /** Posted to workers, which instantiate `module` over `memory`. */
-  module: WasmModule;
-  memory: WasmMemory;
-  /** Byte offset of the layout header the kernel reads. */
+  /** Posted to workers (its memory only when new to them), which instantiate its module over its memory. */
+  arena: MlArena;
+  /** Byte offset of the layout header. */
   header: number;
-  paramsOffset: number;
-  chunk: (c: number) => void;
+  /** The WebAssembly kernel's step for chunk c. */
+  wasmChunk: (c: number) => void;
 }
 
-/** Header: 19 u32 slots (asm/kmeans.ts), padded. */
+/** Header: 22 u32 slots (see arenaViews), padded. */
 const HEADER_BYTES = 128;
 
-/**
- * The state of `kmeans` for this data in WebAssembly memory, data copied in,
- * or undefined when the WebAssembly kernel cannot take it.
- */
-export function wasmKernel(data: Float64Array, n: number, d: number, k: number, nChunks: number, chunkRows: number, elkan: boolean): WasmKernel | undefined {
-  // Sizes in elements, in header slot order from 4 on; 8-byte elements except labels.
-  const lengths: [string, number, 4 | 8][] = [
-    ['data', n * d, 8],
-    ['labels', n, 4],
-    ['upper', n, 8],
-    ['lowerAny', elkan ? 0 : n, 8],
-    ['lower', elkan ? n * k : 0, 8],
-    ['centers', k * d, 8],
-    ['half', k, 8],
-    ['halfPair', k * k, 8],
-    ['otherShift', k, 8],
-    ['totalShift', k, 8],
-    ['partSums', nChunks * k * d, 8],
-    ['partCounts', nChunks * k, 8],
-    ['partValue', nChunks, 8],
-    ['params', PARAMS, 8],
-    // Per chunk: the centres transposed (d × k padded to 4 or a multiple of 8) and 8 distances.
-    ['scratch', nChunks * (d * (k <= 4 ? 4 : Math.ceil(k / 8) * 8) + 8), 8],
-  ];
-  const { offsets, end } = layout(HEADER_BYTES, lengths.map(([, len, size]) => len * size));
-  const wasm = mlWasm(end);
-  if (wasm === undefined) return undefined;
-  const { module, memory } = wasm;
-  const { buffer } = memory;
-  const header = new Uint32Array(buffer, 0, 4 + lengths.length);
-  header.set([n, d, k, chunkRows, ...offsets]);
-  const at = (i: number): number => offsets[i]!;
-  const f64 = (i: number): Float64Array => new Float64Array(buffer, at(i), lengths[i]![1]);
-  const state: KState = {
-    n,
-    d,
-    k,
-    chunkRows,
-    nChunks,
-    data: f64(0),
-    labels: new Int32Array(buffer, at(1), n),
-    upper: f64(2),
-    lowerAny: f64(3),
-    lower: f64(4),
-    centers: f64(5),
-    half: f64(6),
-    halfPair: f64(7),
-    otherShift: f64(8),
-    totalShift: f64(9),
-    partSums: f64(10),
-    partCounts: f64(11),
-    partValue: f64(12),
-    params: f64(13),
-  };
+/** The state of `kmeans` for this data in the arena, data copied in. */
+export function placeInArena(data: Float64Array, n: number, d: number, k: number, nChunks: number, chunkRows: number, elkan: boolean): ArenaState | undefined {
+  const lengths = arenaLengths(n, d, k, nChunks, elkan, PARAMS);
+  // Per chunk: the centres transposed (d × k padded to 4 or a multiple of 8) and 8 distances.
+  const scratch = nChunks * (d * (k <= 4 ? 4 : Math.ceil(k / 8) * 8) + 8) * 8;
+  const { offsets, end } = layout(HEADER_BYTES, [...lengths.map(([len, size]) => len * size), scratch]);
+  const arena = mlArena(end);
+  if (arena === undefined) return undefined;
+  const { buffer } = arena.memory;
+  new Uint32Array(buffer, 0, 22).set([n, d, k, chunkRows, ...offsets, nChunks, elkan ? 1 : 0, PARAMS]);
+  const state = arenaViews(buffer, 0);
   state.data.set(data);
-  const { chunk } = wasm.exports;
-  return { state, module, memory, header: 0, paramsOffset: at(13), chunk: (c) => chunk(0, c) };
+  const { chunk } = arena.exports;
+  return { state, arena, header: 0, wasmChunk: (c) => chunk(0, c) };
 }

@@ -20,7 +20,7 @@ import { sqDist } from './distance.js';
 import { MlInputError, assertInt, assertMatrix } from './errors.js';
 import { CMD_ASSIGN, CMD_INERTIA, PARAMS, type KState } from './kmeans-kernel.js';
 import { poolRunner, serialRunner, type ChunkRunner } from './kmeans-pool.js';
-import { wasmKernel } from './kmeans-wasm.js';
+import { placeInArena } from './kmeans-wasm.js';
 import { createRng, sampleIndices, type Rng } from './random.js';
 
 export interface KMeansOptions {
@@ -144,11 +144,12 @@ export function kmeans(
   const nChunks = Math.ceil(n / CHUNK_ROWS);
   const parallel = o.threads > 1 && nChunks >= PARALLEL_MIN_CHUNKS;
   const elkan = o.bounds === 'elkan' || (o.bounds === 'auto' && k > 1 && d >= ELKAN_MIN_DIMS && n * k <= ELKAN_MAX_BOUNDS);
-  const wasm = o.kernel === 'js' ? undefined : wasmKernel(data, n, d, k, nChunks, CHUNK_ROWS, elkan);
-  if (o.kernel === 'wasm' && wasm === undefined) throw new MlInputError("kernel 'wasm' is not available here: this runtime lacks WebAssembly SIMD or shared memory, or the data is over 4 GiB");
-  const s = wasm?.state ?? state(data, n, d, k, nChunks, parallel, elkan);
+  const placed = placeInArena(data, n, d, k, nChunks, CHUNK_ROWS, elkan);
+  if (o.kernel === 'wasm' && placed === undefined) throw new MlInputError("kernel 'wasm' is not available here: this runtime lacks WebAssembly SIMD or shared memory, or the data is over 4 GiB");
+  const kernel = placed && o.kernel !== 'js' ? 'wasm' : 'js';
+  const s = placed?.state ?? state(data, n, d, k, nChunks, parallel, elkan);
   paramsFor(s.params, elkan);
-  const runner = parallel ? poolRunner(s, Math.min(o.threads, nChunks) - 1, wasm) : serialRunner(s, wasm);
+  const runner = parallel ? poolRunner(s, Math.min(o.threads, nChunks) - 1, placed, kernel) : serialRunner(s, kernel === 'wasm' ? placed : undefined);
   // k-means++ scratch, only when it seeds.
   const scratch = o.init === 'kmeans++' ? { a: new Float64Array(n), b: new Float64Array(n) } : undefined;
 
@@ -238,7 +239,7 @@ export function fromJSON(json: unknown): KMeansCentroids {
 
 // ---------------------------------------------------------------------------
 
-/** The chunk state, over shared memory when workers take part. */
+/** The chunk state where there is no arena (kmeans-wasm.ts), over shared memory when workers take part. */
 function state(data: Float64Array, n: number, d: number, k: number, nChunks: number, shared: boolean, elkan: boolean): KState {
   const f64 = (len: number): Float64Array => (shared ? new Float64Array(new SharedArrayBuffer(Math.max(1, len) * 8)) : new Float64Array(len));
   let rows = data;

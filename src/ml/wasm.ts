@@ -10,6 +10,7 @@ import { ML_WASM_BASE64 } from './ml-wasm-binary.js';
 // The project's TypeScript lib has no WebAssembly types: only what is used here.
 export interface WasmMemory {
   readonly buffer: ArrayBufferLike;
+  grow(pages: number): number;
 }
 export interface WasmModule {
   readonly kind?: never;
@@ -46,6 +47,57 @@ export interface MlWasm {
   module: WasmModule;
   memory: WasmMemory;
   exports: MlWasmExports;
+}
+
+export interface MlArena extends MlWasm {
+  /** Changes when `memory` is a new object (workers must be sent it), not when it grows. */
+  generation: number;
+}
+
+let arena: MlArena | undefined;
+let generations = 0;
+
+/**
+ * The process's one grow-only shared memory for work that worker threads
+ * share (k-means), at least `bytes` long; undefined where the module cannot
+ * run or the memory cannot be had.
+ *
+ * Why one: a worker keeps every shared memory it was sent until its own
+ * garbage collector runs, and an idle worker never collects, so a fresh
+ * memory per k-means fit piled up (300,000 x 12: +34 MB per fit, seen
+ * growing past 1.3 GB over 40 fits). Reused, the memory holds the largest
+ * fit so far, once. Callers must not hold on to views into it across calls.
+ */
+export function mlArena(bytes: number): MlArena | undefined {
+  const module = mlWasmModule();
+  if (module === null) return undefined;
+  const pages = Math.max(1, Math.ceil(bytes / PAGE));
+  if (pages > MAX_PAGES) return undefined;
+  if (arena !== undefined) {
+    const have = arena.memory.buffer.byteLength / PAGE;
+    if (have >= pages) return arena;
+    try {
+      arena.memory.grow(pages - have);
+      return arena;
+    } catch {
+      // Reserved smaller than asked for: a new memory replaces it below.
+    }
+  }
+  let memory: WasmMemory | undefined;
+  // Reserving the 4 GiB a memory may grow to is only address space; where
+  // even that is refused, a memory of just this size still does.
+  for (const maximum of [MAX_PAGES, pages]) {
+    try {
+      memory = new WebAssembly.Memory({ initial: pages, maximum, shared: true });
+      break;
+    } catch {
+      // next size
+    }
+  }
+  if (memory === undefined) return undefined;
+  const { exports } = new WebAssembly.Instance(module, { env: { memory } });
+  arena = { module, memory, exports, generation: ++generations };
+  return arena;
 }
 
 /**

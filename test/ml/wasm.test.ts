@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { describe, it, expect } from 'vitest';
 import { CHUNK_ROWS, kmeans, type KMeansOptions } from '../../src/ml/kmeans.js';
 import { silhouette } from '../../src/ml/metrics.js';
+import { mlArena } from '../../src/ml/wasm.js';
 import { makeBlobs } from './reference-data.js';
 
 describe('WebAssembly kernels', () => {
@@ -48,6 +49,27 @@ describe('WebAssembly kernels', () => {
       expect(Math.abs(wasm - js)).toBeLessThan(1e-13);
     });
   }
+
+  // Workers hold every shared memory they are sent until they collect garbage,
+  // which idle ones never do: fits must reuse one memory, not leave one each.
+  it('k-means fits reuse one arena memory, grown in place when a fit needs more', () => {
+    const first = mlArena(1 << 20)!;
+    expect(first).toBeDefined();
+    const { data } = makeBlobs(6 * CHUNK_ROWS, 4, 3, { seed: 3 });
+    kmeans(data, 6 * CHUNK_ROWS, 4, 3, { seed: 1, nInit: 1, threads: 2 });
+    kmeans(data, 6 * CHUNK_ROWS, 4, 3, { seed: 2, nInit: 1, threads: 2 });
+    const generation = first.generation;
+    const before = first.memory.buffer.byteLength;
+    const bigger = mlArena(before + (8 << 20))!;
+    expect(bigger.generation).toBe(generation);
+    expect(bigger.memory).toBe(first.memory);
+    expect(bigger.memory.buffer.byteLength).toBeGreaterThanOrEqual(before + (8 << 20));
+    // Fits after a grow still run on the workers over the grown memory.
+    const a = kmeans(data, 6 * CHUNK_ROWS, 4, 3, { seed: 2, nInit: 1, threads: 2 });
+    const b = kmeans(data, 6 * CHUNK_ROWS, 4, 3, { seed: 2, nInit: 1, threads: 1 });
+    expect(a.labels).toEqual(b.labels);
+    expect(a.inertia).toBe(b.inertia);
+  });
 
   it('checks the kernel option', () => {
     const { data, labels } = makeBlobs(50, 2, 2, { seed: 1 });
