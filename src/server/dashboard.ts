@@ -162,7 +162,7 @@ function countsText(r) {
   if (r.kind === 'run') return ['sync', 'segment', 'push'].filter((k) => c[k]).map((k) => countsText({ kind: k, counts: c[k] })).join('; ');
   if (r.kind === 'sync') return c.read !== undefined ? fmtNum(c.read) + ' read, ' + fmtNum(c.upserted) + ' upserted, ' + fmtNum(c.quarantined) + ' quarantined' : '';
   if (r.kind === 'segment') return c.k !== undefined ? 'k=' + c.k + ', ' + fmtNum(c.customers) + ' customers' + (c.churn !== null && c.churn !== undefined ? ', churn ' + pct(c.churn) : '') : '';
-  if (r.kind === 'push') return c.adds !== undefined ? fmtNum(c.adds) + ' adds, ' + fmtNum(c.removes) + ' removes' + (c.dryRun ? ' (dry run)' : ', ' + fmtNum(c.written) + ' written, ' + fmtNum(c.failed) + ' failed') : '';
+  if (r.kind === 'push') return c.adds !== undefined ? fmtNum(c.adds) + ' adds, ' + fmtNum(c.removes) + ' removes' + (c.dryRun ? ' (dry run)' : ', ' + fmtNum(c.written) + ' written, ' + fmtNum(c.failed) + ' failed' + (c.rejected ? ', ' + fmtNum(c.rejected) + ' rejected (deleted in the CRM)' : '')) : '';
   if (r.kind === 'realtime') {
     const what = c.events !== undefined ? fmtNum(c.events) + ' events' : c.read !== undefined ? fmtNum(c.read) + ' read' : '';
     return what ? what + ', ' + fmtNum(c.customers || 0) + ' customers, ' + fmtNum(c.moved || 0) + ' moved' + (c.push ? ', ' + fmtNum(c.push.written) + ' written' : '') : '';

@@ -240,7 +240,8 @@ export async function runCommand(g: GlobalOptions, o: { full?: boolean; dryRun?:
     }
     printLine(`run log:      ${s.config.log.file}`);
     if (r.push) printLine(`report:       ${await (await import('./report.js')).writeRunReport(s.ctx)}`);
-    printLine(`run:          #${out.runId} ${out.status}`);
+    const rejected = r.push?.targets.reduce((n, t) => n + t.rejected, 0) ?? 0;
+    printLine(`run:          #${out.runId} ${out.status}${rejected ? ` with a warning: ${rejected} record${rejected === 1 ? '' : 's'} rejected by the CRMs (above)` : ''}`);
     return exitFor(out.status);
   } finally {
     s.close();
