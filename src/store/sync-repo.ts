@@ -291,7 +291,10 @@ export function createSyncRepo(db: Db) {
     }
     // deleted in the source, stored or not: a contact only ever quarantined keeps no payload either
     for (const id of p.deleted ?? []) settled.push(id);
-    // before this page's own rejections are written: a record that still fails stays listed
+    // rejected again: this page's row replaces the earlier ones, so a record that keeps failing
+    // is listed once, with its latest reason, however often a changed file is read again
+    for (const r of rejected) if (r.externalId !== undefined) settled.push(r.externalId);
+    // before this page's own rejections are written
     heal(p.connector, p.stream, settled);
     if (erased.length) {
       delQuarantine.run(p.connector, JSON.stringify(erased));
