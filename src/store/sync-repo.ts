@@ -156,18 +156,31 @@ export function createSyncRepo(db: Db) {
   );
   // A record a page stores, or its source deletes, clears the rows an earlier read quarantined
   // it with (a deal whose contact has arrived since, a value fixed since): the problem they
-  // report is gone. One statement per page through the quarantine_record index, and only when
-  // the stream has a row within the page's id range, so a first load of ascending ids (whose
-  // earlier rejections all sort before the page) never runs it.
-  const quarantinedWithin = db
-    .prepare<[string, string, string, string], number>('SELECT 1 FROM quarantine WHERE connector = ? AND stream = ? AND external_id BETWEEN ? AND ? LIMIT 1')
-    .pluck();
+  // report is gone. The quarantine_record index gives the stream's rows within the page's id
+  // range, and the smaller side is walked. None (a first load of ascending ids, whose earlier
+  // rejections all sort before the page): nothing more. No more than the page has ids (a
+  // changed file read again): those rows are matched here and the hits deleted. More (ids in
+  // no order, a large quarantine): one delete probes the index once per id of the page (about
+  // 1 µs per id against 100,000 rows: a 10,000-row page's write takes ~10 ms more, up to 1.5x).
+  const WITHIN = 'FROM quarantine WHERE connector = ? AND stream = ? AND external_id BETWEEN ? AND ?';
+  const countWithin = db.prepare<[string, string, string, string, number], number>(`SELECT count(*) FROM (SELECT 1 ${WITHIN} LIMIT ?)`).pluck();
+  const quarantinedWithin = db.prepare<[string, string, string, string], string>(`SELECT external_id ${WITHIN}`).pluck();
   const healQuarantine = db.prepare<[string, string, string]>(`DELETE FROM quarantine WHERE connector = ? AND stream = ? AND external_id IN ${ONLY_IDS}`);
   const heal = (connector: string, stream: string, ids: readonly string[]): void => {
     if (ids.length === 0) return;
     const range = idRange(ids);
-    if (range && quarantinedWithin.get(connector, stream, range[0], range[1]) === undefined) return;
-    healQuarantine.run(connector, stream, JSON.stringify(ids));
+    let targets = ids;
+    if (range) {
+      const [lo, hi] = range;
+      const n = countWithin.get(connector, stream, lo, hi, ids.length + 1) ?? 0;
+      if (n === 0) return;
+      if (n <= ids.length) {
+        const page = new Set(ids);
+        targets = quarantinedWithin.all(connector, stream, lo, hi).filter((id) => page.has(id));
+        if (targets.length === 0) return;
+      }
+    }
+    healQuarantine.run(connector, stream, JSON.stringify(targets));
   };
   // customers touched by a page (only when asked: bulk syncs do not pay for it)
   const customersOfIds = db.prepare<[string], [string, string]>(`SELECT id, customer_id FROM contacts WHERE id IN ${ONLY_IDS}`).raw();

@@ -327,6 +327,17 @@ describe('commitPage: quarantine rows of records stored later', () => {
     expect(rows().map((q) => q[2])).toEqual(['c3', 't2']);
   });
 
+  it('clears only the page\'s own rows, whether the range holds fewer quarantined rows than the page has ids or more', () => {
+    store.sync.commitPage(contactsPage([contact('c1')]));
+    store.sync.commitPage(txPage([], { rejected: ['t10', 't12', 't14', 't16', 't18'].map((id) => reject(id, 'bad date: "x"')) }));
+    // fewer: t12, t14 and t16 lie in the range t11..t17 of a six-id page; only t12 is the page's
+    store.sync.commitPage(txPage(['t11', 't12', 't13', 't15', 't17', 't17'].map((id) => tx(id, 'c1'))));
+    expect(rows().map((q) => q[2])).toEqual(['t10', 't14', 't16', 't18']);
+    // more: t10..t18 hold four rows, the page two ids
+    store.sync.commitPage(txPage([tx('t10', 'c1'), tx('t18', 'c1')]));
+    expect(rows().map((q) => q[2])).toEqual(['t14', 't16']);
+  });
+
   it('finds ids whose order differs between JavaScript and SQLite (characters from U+D800 up)', () => {
     // JavaScript puts "a😀" (a surrogate pair) before "a\uE000"; SQLite's UTF-8 order puts it after
     const smile = 'a\u{1F600}';
