@@ -146,10 +146,9 @@ export function createSyncRepo(db: Db) {
   const hasModel = db.prepare<[], number>("SELECT 1 FROM models WHERE status = 'active' LIMIT 1").pluck();
   const markDirty = batchedInsert(db, 'INSERT OR IGNORE INTO dirty_customers (customer_id)', 1, '');
   const ONLY_IDS = '(SELECT value FROM json_each(?))';
-  // one statement per page, not per contact: quarantine has no index by record, and during a
-  // first load contacts has none by customer (a probe per record would scan the table each time)
-  const delQuarantine = db.prepare<[string, string]>(`DELETE FROM quarantine WHERE connector = ? AND external_id IN ${ONLY_IDS}`);
-  // a customer no live contact holds any more keeps no email in its identity key
+  // a customer no live contact holds any more keeps no email in its identity key; one statement
+  // per page (during a first load contacts has no index by customer: a probe per record would
+  // scan the table each time)
   const scrubCustomers = db.prepare<[string, string]>(
     `UPDATE customers SET identity_key = 'erased:' || id WHERE id IN ${ONLY_IDS}
        AND id NOT IN (SELECT customer_id FROM contacts WHERE deleted_at IS NULL AND customer_id IN ${ONLY_IDS})`,
@@ -222,7 +221,6 @@ export function createSyncRepo(db: Db) {
     const dirty = hasModel.get() === 1 ? new Set<string>() : undefined;
     const contacts = p.contacts ?? [];
     if (p.touched) collectBefore(p, p.touched);
-    const erased: string[] = [];
     const erasedCustomers = new Set<string>();
     // external ids of this stream whose earlier quarantine rows go (see heal)
     const settled: string[] = [];
@@ -239,7 +237,6 @@ export function createSyncRepo(db: Db) {
         if (c.deletedAt) {
           // arrives deleted: stored as a tombstone, like a deletion the source reports
           rows.push(c.id, c.connector, c.externalId, customerId, null, null, null, null, null, null, c.createdAt, c.updatedAt, c.deletedAt, '{}');
-          erased.push(c.externalId);
           erasedCustomers.add(customerId);
           continue;
         }
@@ -298,7 +295,6 @@ export function createSyncRepo(db: Db) {
       const customerId = p.stream === 'contacts' ? gone : customerOf.get(gone);
       if (customerId !== undefined) dirty?.add(customerId);
       if (p.stream === 'contacts') {
-        erased.push(id);
         erasedCustomers.add(gone);
       }
     }
@@ -309,8 +305,9 @@ export function createSyncRepo(db: Db) {
     for (const r of rejected) if (r.externalId !== undefined) settled.push(r.externalId);
     // before this page's own rejections are written
     heal(p.connector, p.stream, settled);
-    if (erased.length) {
-      delQuarantine.run(p.connector, JSON.stringify(erased));
+    // heal (above) took the erased contacts' own quarantine rows, and only theirs: a deal that
+    // happens to share a deleted contact's id keeps its row
+    if (erasedCustomers.size > 0) {
       const ids = JSON.stringify([...erasedCustomers]);
       scrubCustomers.run(ids, ids);
     }

@@ -327,6 +327,16 @@ describe('commitPage: quarantine rows of records stored later', () => {
     expect(rows().map((q) => q[2])).toEqual(['c3', 't2']);
   });
 
+  it('a contact deleted in its CRM takes its own quarantine rows, not a transaction row with the same id', () => {
+    // HubSpot numbers contacts and deals separately: contact 7 and deal 7 are different records
+    store.sync.commitPage(contactsPage([contact('c1'), contact('7')], { rejected: [reject('c3', 'bad email: "x@"')] }));
+    store.sync.commitPage(contactsPage([], { rejected: [reject('7', 'bad country: "Atlantis"')] }));
+    store.sync.commitPage(txPage([tx('7', 'ghost')]));
+    expect(rows().map((q) => `${q[1]}:${q[2]}`)).toEqual(['contacts:c3', 'contacts:7', 'transactions:7']);
+    store.sync.commitPage(contactsPage([], { deleted: ['7'] }));
+    expect(rows().map((q) => `${q[1]}:${q[2]}`)).toEqual(['contacts:c3', 'transactions:7']);
+  });
+
   it('clears only the page\'s own rows, whether the range holds fewer quarantined rows than the page has ids or more', () => {
     store.sync.commitPage(contactsPage([contact('c1')]));
     store.sync.commitPage(txPage([], { rejected: ['t10', 't12', 't14', 't16', 't18'].map((id) => reject(id, 'bad date: "x"')) }));
