@@ -1,4 +1,5 @@
 /** Sync-side writes: pages of records, quarantine and the checkpoint in one transaction. */
+import { z } from 'zod';
 import type { Contact, Rejected, Transaction } from '../core/records.js';
 import type { Checkpoint } from '../connector/contract.js';
 import type { Db } from './open.js';
@@ -34,6 +35,20 @@ export interface PageCounts {
   deleted: number;
   quarantined: number;
 }
+
+/** A transaction as this store quarantined it for an unknown contact (the canonical record), read back. */
+const WaitingTransaction = z.object({
+  id: z.string(),
+  connector: z.string(),
+  externalId: z.string(),
+  contactId: z.string(),
+  amount: z.number(),
+  currency: z.string(),
+  occurredAt: z.string(),
+  status: z.enum(['won', 'open', 'lost', 'refunded']),
+  deletedAt: z.string().optional(),
+  properties: z.record(z.string(), z.union([z.string(), z.number(), z.null()])),
+}) satisfies z.ZodType<Transaction>;
 
 /** The properties column: JSON, with no work for the common empty object. */
 function propertiesJson(p: Record<string, unknown>): string {
@@ -194,6 +209,38 @@ export function createSyncRepo(db: Db) {
   const insQ = db.prepare(
     'INSERT INTO quarantine (run_id, connector, stream, external_id, location, reason, payload) VALUES (?, ?, ?, ?, ?, ?, ?)',
   );
+  // Transactions quarantined because their contact had not arrived: a transactions file is read
+  // again only when it changes, a CRM deal only when it changes, so they come in when the contact
+  // does. The first probe is one index step when nothing waits (every first load).
+  const UNKNOWN_CONTACT = "connector = ? AND stream = 'transactions' AND reason LIKE 'unknown contact:%'";
+  const anyWaiting = db.prepare<[string], number>(`SELECT 1 FROM quarantine WHERE ${UNKNOWN_CONTACT} LIMIT 1`).pluck();
+  const waitingFor = db
+    .prepare<[string, string], [number, string]>(
+      `SELECT id, payload FROM quarantine WHERE ${UNKNOWN_CONTACT} AND json_extract(payload, '$.contactId') IN ${ONLY_IDS} ORDER BY id`,
+    )
+    .raw();
+  const delQuarantineRows = db.prepare<[string]>(`DELETE FROM quarantine WHERE id IN ${ONLY_IDS}`);
+  /** Stores the transactions waiting for these contacts (canonical id -> customer). */
+  const admitWaiting = (connector: string, arrived: Map<string, string>, dirty: Set<string> | undefined, touched: Set<string> | undefined): void => {
+    if (arrived.size === 0 || anyWaiting.get(connector) !== 1) return;
+    const rows: unknown[] = [];
+    const done: number[] = [];
+    for (const [qid, payload] of waitingFor.all(connector, JSON.stringify([...arrived.keys()]))) {
+      const t = WaitingTransaction.safeParse(JSON.parse(payload));
+      // a payload this version did not write stays listed, as it was
+      if (!t.success) continue;
+      const x = t.data;
+      rows.push(x.id, x.connector, x.externalId, x.contactId, x.amount, x.currency, x.occurredAt, x.status, x.deletedAt ?? null, propertiesJson(x.properties));
+      done.push(qid);
+      const customerId = arrived.get(x.contactId);
+      if (customerId !== undefined) {
+        dirty?.add(customerId);
+        touched?.add(customerId);
+      }
+    }
+    upTxs(rows);
+    if (done.length) delQuarantineRows.run(JSON.stringify(done));
+  };
 
   /** Adds to `touched` the customers the page's records belong to before it is written. */
   const collectBefore = (p: ChangeWrite, touched: Set<string>): void => {
@@ -260,6 +307,13 @@ export function createSyncRepo(db: Db) {
       insCustomers(customers);
       upContacts(rows);
       upserted += contacts.length;
+      const arrived = new Map<string, string>();
+      for (let i = 0; i < contacts.length; i++) {
+        const c = contacts[i] as Contact;
+        if (!c.deletedAt) arrived.set(c.id, customers[2 * i] as string);
+      }
+      // not counted as this stream's records: `status` shows them with the transactions
+      admitWaiting(p.connector, arrived, dirty, p.touched);
     }
     const txs = p.transactions ?? [];
     if (txs.length > 0) {

@@ -1,6 +1,7 @@
 /**
  * A CSV transaction quarantined because its contact was not in contacts.csv yet leaves
- * `segsync status` once a later sync stores it; a row that still fails stays listed, once.
+ * `segsync status` once a later sync stores it, also when only contacts.csv changed; a row
+ * that still fails stays listed, once.
  */
 import { describe, it, expect } from 'vitest';
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -58,5 +59,16 @@ describe('quarantine after the contact arrives (CSV, through the CLI)', () => {
     const human = cli(['status'], { cwd: dir }).stdout;
     expect(human).not.toContain('unknown contact');
     expect(human).toMatch(/transactions\.csv:4: bad amount/);
+
+    // a purchase whose contact comes only in a later contacts export: the transactions file
+    // does not change again, yet the sync that brings the contact stores the purchase
+    appendFileSync(join(dir, 'data/transactions.csv'), 't5,c9,7,USD,2025-03-05T10:00:00Z,won\n');
+    expect(cli(['sync'], { cwd: dir }).code).toBe(0);
+    expect(status(dir).counts.transactions).toBe(3);
+    appendFileSync(join(dir, 'data/contacts.csv'), 'c9,cy@example.com,2025-01-04\n');
+    expect(cli(['sync'], { cwd: dir }).code).toBe(0);
+    const last = status(dir);
+    expect(last.counts.transactions).toBe(4);
+    expect(last.quarantine.map((q) => [q.stream, q.reason, q.count])).toEqual([['transactions', 'bad amount', 1]]);
   }, 60_000);
 });

@@ -327,6 +327,23 @@ describe('commitPage: quarantine rows of records stored later', () => {
     expect(rows().map((q) => q[2])).toEqual(['c3', 't2']);
   });
 
+  it('a transaction quarantined for an unknown contact is stored when the contact arrives, without the transactions being read again', () => {
+    store.sync.commitPage(contactsPage([contact('c1')], { runId: 1 }));
+    store.sync.commitPage(txPage([tx('t1', 'c2', { amount: 12.5 }), tx('t2', 'ghost'), tx('t5', 'c3')], { runId: 1, rejected: [reject('t3', 'bad amount: "x"')] }));
+    expect(count('SELECT count(*) FROM transactions')).toBe(0);
+    expect(rows().map((q) => q[2])).toEqual(['t3', 't1', 't2', 't5']);
+
+    // run 2 reads only contacts.csv (the transactions file did not change): c2 arrives, c3 arrives deleted
+    const r = store.sync.commitPage(contactsPage([contact('c2'), contact('c3', { deletedAt: NOW })], { runId: 2 }));
+    expect(r.upserted).toBe(2);
+    expect(raw.prepare('SELECT id, contact_id, amount FROM transactions').all()).toEqual([{ id: 'files:t1', contact_id: 'files:c2', amount: 12.5 }]);
+    // the ghost's row, the bad amount and the deleted contact's deal stay listed
+    expect(rows().map((q) => q[2])).toEqual(['t3', 't2', 't5']);
+    // a later read of the same transaction is an ordinary upsert
+    store.sync.commitPage(txPage([tx('t1', 'c2', { amount: 13 })], { runId: 3 }));
+    expect(count("SELECT count(*) FROM transactions WHERE id = 'files:t1' AND amount = 13")).toBe(1);
+  });
+
   it('a contact deleted in its CRM takes its own quarantine rows, not a transaction row with the same id', () => {
     // HubSpot numbers contacts and deals separately: contact 7 and deal 7 are different records
     store.sync.commitPage(contactsPage([contact('c1'), contact('7')], { rejected: [reject('c3', 'bad email: "x@"')] }));
