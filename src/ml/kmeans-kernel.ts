@@ -77,18 +77,19 @@ export function kmeansChunk(s: KState, c: number): void {
   const { n, d, k, data, labels, upper, lowerAny, lower, centers, half, otherShift, partSums, partCounts, params } = s;
   const lo = c * s.chunkRows;
   const hi = Math.min(n, lo + s.chunkRows);
+  // Squared distance from the row at `base` to the centre at `cb`, in column order (as asm/kmeans.ts).
+  const sq = (base: number, cb: number): number => {
+    let q = 0;
+    for (let t = 0; t < d; t++) {
+      const g = data[base + t]! - centers[cb + t]!;
+      q += g * g;
+    }
+    return q;
+  };
   const cmd = params[0];
   if (cmd === 2) {
     let total = 0;
-    for (let i = lo, base = lo * d; i < hi; i++, base += d) {
-      const cb = labels[i]! * d;
-      let q = 0;
-      for (let t = 0; t < d; t++) {
-        const g = data[base + t]! - centers[cb + t]!;
-        q += g * g;
-      }
-      total += q;
-    }
+    for (let i = lo, base = lo * d; i < hi; i++, base += d) total += sq(base, labels[i]! * d);
     s.partValue[c] = total;
     return;
   }
@@ -120,11 +121,7 @@ export function kmeansChunk(s: KState, c: number): void {
       let b1 = Infinity;
       let j1 = 0;
       for (let j = 0, cb = 0; j < k; j++, cb += d) {
-        let q = 0;
-        for (let t = 0; t < d; t++) {
-          const g = data[base + t]! - centers[cb + t]!;
-          q += g * g;
-        }
+        const q = sq(base, cb);
         const dist = Math.sqrt(q);
         lower[lb + j] = dist + total[j]!;
         if (dist < b1) {
@@ -148,22 +145,14 @@ export function kmeansChunk(s: KState, c: number): void {
       if (j === a || u + total[j]! <= lower[lb + j]! || u <= halfPair[a * k + j]!) continue;
       if (!tight) {
         const ab = a * d;
-        let q = 0;
-        for (let t = 0; t < d; t++) {
-          const g = data[base + t]! - centers[ab + t]!;
-          q += g * g;
-        }
+        const q = sq(base, ab);
         u = Math.sqrt(q);
         lower[lb + a] = u + total[a]!;
         tight = true;
         if (u + total[j]! <= lower[lb + j]! || u <= halfPair[a * k + j]!) continue;
       }
       const cb = j * d;
-      let q = 0;
-      for (let t = 0; t < d; t++) {
-        const g = data[base + t]! - centers[cb + t]!;
-        q += g * g;
-      }
+      const q = sq(base, cb);
       const dist = Math.sqrt(q);
       lower[lb + j] = dist + total[j]!;
       // Ties go to the lower index, as in a plain scan.
@@ -190,11 +179,7 @@ export function kmeansChunk(s: KState, c: number): void {
       if (u <= bound) continue;
       // Tighten the upper bound to the exact distance before scanning.
       const ab = a * d;
-      let q = 0;
-      for (let t = 0; t < d; t++) {
-        const g = data[base + t]! - centers[ab + t]!;
-        q += g * g;
-      }
+      const q = sq(base, ab);
       u = Math.sqrt(q);
       if (u <= bound) {
         upper[i] = u - total[a]!;
@@ -205,11 +190,7 @@ export function kmeansChunk(s: KState, c: number): void {
     let b2 = Infinity;
     let j1 = 0;
     for (let j = 0, cb = 0; j < k; j++, cb += d) {
-      let q = 0;
-      for (let t = 0; t < d; t++) {
-        const g = data[base + t]! - centers[cb + t]!;
-        q += g * g;
-      }
+      const q = sq(base, cb);
       if (q < b1) {
         b2 = b1;
         b1 = q;
