@@ -9,7 +9,7 @@
 import { sqDist } from './distance.js';
 import { MlInputError, assertInt, assertMatrix } from './errors.js';
 import { createRng, sampleIndices } from './random.js';
-import { layout, mlWasm } from './wasm.js';
+import { layout, mlArena } from './wasm.js';
 
 export type Labels = Int32Array | readonly number[];
 
@@ -394,7 +394,8 @@ interface DistanceRows {
 function distanceRows(m: number, d: number, kernel: SilhouetteOptions['kernel']): DistanceRows {
   if (kernel !== 'js') {
     const { offsets, end } = layout(0, [m * d * 8, m * d * 8, m * 8]);
-    const wasm = mlWasm(end);
+    // The arena's earlier contents are no one's: every call lays out its own.
+    const wasm = mlArena(end);
     if (wasm !== undefined) {
       const [xOff, xTOff, accOff] = offsets as [number, number, number];
       const { buffer } = wasm.memory;

@@ -2,7 +2,7 @@
  * The WebAssembly module of the hot numeric kernels (asm/*.ts, 128-bit SIMD,
  * over an imported shared memory so worker threads can run it on the same
  * state), compiled once per process. Where the runtime lacks WebAssembly
- * SIMD or shared memory, `mlWasm` is null and callers use their JavaScript
+ * SIMD or shared memory, `mlArena` gives nothing and callers use their JavaScript
  * kernels, which the tests hold the WebAssembly ones to.
  */
 import { ML_WASM_BASE64 } from './ml-wasm-binary.js';
@@ -43,13 +43,10 @@ export function mlWasmModule(): WasmModule | null {
   return compiled;
 }
 
-export interface MlWasm {
+export interface MlArena {
   module: WasmModule;
   memory: WasmMemory;
   exports: MlWasmExports;
-}
-
-export interface MlArena extends MlWasm {
   /** Changes when `memory` is a new object (workers must be sent it), not when it grows. */
   generation: number;
 }
@@ -58,9 +55,10 @@ let arena: MlArena | undefined;
 let generations = 0;
 
 /**
- * The process's one grow-only shared memory for work that worker threads
- * share (k-means), at least `bytes` long; undefined where the module cannot
- * run or the memory cannot be had.
+ * The process's one grow-only shared memory for the WebAssembly kernels
+ * (k-means, whose worker threads share it, and the silhouette), at least
+ * `bytes` long; undefined where the module cannot run or the memory cannot
+ * be had.
  *
  * Why one: a worker keeps every shared memory it was sent until its own
  * garbage collector runs, and an idle worker never collects, so a fresh
@@ -98,26 +96,6 @@ export function mlArena(bytes: number): MlArena | undefined {
   const { exports } = new WebAssembly.Instance(module, { env: { memory } });
   arena = { module, memory, exports, generation: ++generations };
   return arena;
-}
-
-/**
- * An instance over a fresh shared memory of at least `bytes`, or undefined
- * when the module cannot run here or the memory cannot be had (over 4 GiB,
- * or refused).
- */
-export function mlWasm(bytes: number): MlWasm | undefined {
-  const module = mlWasmModule();
-  if (module === null) return undefined;
-  const pages = Math.max(1, Math.ceil(bytes / PAGE));
-  if (pages > MAX_PAGES) return undefined;
-  let memory: WasmMemory;
-  try {
-    memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
-  } catch {
-    return undefined;
-  }
-  const { exports } = new WebAssembly.Instance(module, { env: { memory } });
-  return { module, memory, exports };
 }
 
 /**
